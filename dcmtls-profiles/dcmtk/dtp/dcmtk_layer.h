@@ -1,0 +1,93 @@
+/*
+ * DCMTK adapter: a DcmTransportLayer whose connections run the C core
+ * (dtp/dtp.h). Every decision about TLS, profiles and certificates is
+ * made in C; these classes only forward.
+ *
+ *   dtp_ctx *ctx = dtp_ctx_new(&cfg, &err);        // profile + role + keys
+ *   DtpTransportLayer layer(ctx);                    // takes ownership
+ *   ASC_setTransportLayer(net, &layer, 0);           // or DcmSCU::useSecureConnection
+ *   ...after a failed DCMTK call:
+ *   layer.lastError()  -> reason code + detail of the first TLS failure
+ */
+#ifndef DTP_DCMTK_LAYER_H
+#define DTP_DCMTK_LAYER_H
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmnet/dcmlayer.h"
+#include "dcmtk/dcmnet/dcmtrans.h"
+#include "dcmtk/ofstd/ofcond.h"
+
+#include "dtp/dtp.h"
+
+/* OFCondition module number of this library (DCMTK leaves > 1023 to users). */
+const unsigned short DTP_OFCONDITION_MODULE = 1195;
+
+class DtpTransportLayer : public DcmTransportLayer
+{
+public:
+    /* Takes ownership of ctx (freed in the destructor). */
+    explicit DtpTransportLayer(dtp_ctx *ctx);
+    virtual ~DtpTransportLayer();
+
+    /* A TLS connection when useSecureLayer, a plain DCMTK TCP one otherwise. */
+    virtual DcmTransportConnection *createConnection(DcmNativeSocketType openSocket, OFBool useSecureLayer);
+
+    dtp_ctx *context() { return ctx_; }
+
+    /* The first failure since construction or clearLastError(): what an
+     * application reports after DCMTK returns its own condition. */
+    const dtp_error &lastError() const { return lastError_; }
+    bool hasError() const { return lastError_.code != DTP_OK; }
+    void clearLastError();
+    /* The most recent successful handshake. */
+    const dtp_session_info &lastSession() const { return lastSession_; }
+    bool hasSession() const { return hasSession_; }
+
+    /* "A-P-ABORT, provider reason 202 NO_SHARED_SUITE: ... (detail)" */
+    OFString lastErrorText() const;
+    static OFCondition toCondition(const dtp_error &err);
+
+    /* called by connections */
+    void noteFailure(const dtp_error &err);
+    void noteSession(const dtp_session_info &info);
+
+private:
+    DtpTransportLayer(const DtpTransportLayer &);
+    DtpTransportLayer &operator=(const DtpTransportLayer &);
+
+    dtp_ctx *ctx_;
+    dtp_error lastError_;
+    dtp_session_info lastSession_;
+    bool hasSession_;
+};
+
+class DtpTransportConnection : public DcmTransportConnection
+{
+public:
+    DtpTransportConnection(DtpTransportLayer &layer, DcmNativeSocketType sock, dtp_conn *conn);
+    virtual ~DtpTransportConnection();
+
+    virtual OFCondition serverSideHandshake();
+    virtual OFCondition clientSideHandshake();
+    virtual OFCondition renegotiate(const char *newSuite);
+    virtual ssize_t read(void *buf, size_t nbyte);
+    virtual ssize_t write(void *buf, size_t nbyte);
+    virtual void close();
+    virtual void closeTransportConnection();
+    virtual unsigned long getPeerCertificateLength();
+    virtual unsigned long getPeerCertificate(void *buf, unsigned long bufLen);
+    virtual OFBool networkDataAvailable(int timeout);
+    virtual OFBool isTransparentConnection();
+    virtual OFString &dumpConnectionParameters(OFString &str);
+
+private:
+    DtpTransportConnection(const DtpTransportConnection &);
+    DtpTransportConnection &operator=(const DtpTransportConnection &);
+    OFCondition handshake();
+    void noteIfFailed();
+
+    DtpTransportLayer &layer_;
+    dtp_conn *conn_;
+};
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * dcmtls-profiles: the DICOM TLS security profiles of PS3.15 Annex B
+ * (Supplement 204 and the CRYPTREC draft) as a C11 library over OpenSSL.
+ *
+ * Requirement IDs (B1, N3, E4, K5, C6, ...) refer to shared/spec/profiles.md.
+ *
+ * This header is plain C with no OpenSSL or DCMTK types, so any product can
+ * use it. Objects own their errors (struct dtp_error); the library never
+ * prints, it calls the log callback of the context. There is no init
+ * function and no global mutable state.
+ */
+#ifndef DTP_DTP_H
+#define DTP_DTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h> /* ssize_t */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Protocol versions: the TLS wire values, so they sort by strength.   */
+
+enum dtp_tls_version {
+    DTP_TLS_NONE = 0,
+    DTP_TLS1_0 = 0x0301,
+    DTP_TLS1_1 = 0x0302,
+    DTP_TLS1_2 = 0x0303,
+    DTP_TLS1_3 = 0x0304
+};
+
+/* "TLSv1.2" etc.; "none" for DTP_TLS_NONE, "unknown" otherwise. */
+const char *dtp_tls_version_name(int version);
+
+/* ------------------------------------------------------------------ */
+/* Profiles: data, one const struct each (src/profiles.c).             */
+
+struct dtp_profile {
+    const char *key;       /* "bcp195", "bcp195-nd", ... (--profile KEY) */
+    const char *title;     /* "Non-Downgrading BCP 195 TLS Profile" */
+    const char *reference; /* where the profile is defined */
+    const char *requirements; /* requirement IDs this row implements */
+
+    int min_version;        /* absolute floor ever negotiated */
+    int max_version;        /* ceiling */
+    int strong_min_version; /* below this an association is "downgraded" (B6) */
+    bool may_downgrade;     /* B2: the profile may negotiate below its strongest level */
+
+    /* IANA suite names, preference order, NULL-terminated. tls12_suites
+     * are the strong (non-downgraded) TLS 1.0-1.2 suites; fallback_suites
+     * are allowed only because the profile may downgrade (B2) and mark an
+     * association downgraded; tls13_suites NULL means no TLS 1.3. */
+    const char *const *tls12_suites;
+    const char *const *fallback_suites;
+    const char *const *tls13_suites;
+    /* OpenSSL group names for ECDHE/TLS 1.3 key shares, preference order. */
+    const char *groups;
+
+    int min_dhe_bits;   /* peer's and own ephemeral finite-field DH */
+    int min_ecdhe_bits; /* peer's and own ephemeral EC group */
+    int min_rsa_bits;   /* own and peer certificate RSA keys */
+    int min_ec_bits;    /* own and peer certificate EC keys */
+    /* true when the key-size minimums above are "should" items that a site
+     * may relax explicitly (B5); false when they are "shall" (E5). */
+    bool key_sizes_relaxable;
+
+    /* OpenSSL security level for this profile's own SSL_CTX only. */
+    int security_level;
+    const char *notes; /* one line for --list-profiles and the conformance text */
+};
+
+/* A profile name that the standard retired (Sup 204): known so that it is
+ * refused with a clear message rather than silently mapped to another. */
+struct dtp_retired_profile {
+    const char *key;
+    const char *title;
+    const char *why;
+};
+
+size_t dtp_profile_count(void);
+const struct dtp_profile *dtp_profile_at(size_t i); /* NULL past the end */
+/* NULL if unknown or retired; *reason (if non-NULL) tells which. */
+const struct dtp_profile *dtp_profile_find(const char *key, int *reason);
+size_t dtp_retired_profile_count(void);
+const struct dtp_retired_profile *dtp_retired_profile_at(size_t i);
+const struct dtp_retired_profile *dtp_retired_profile_find(const char *key);
+
+/* ------------------------------------------------------------------ */
+/* Failure reasons: one table (src/reasons.c), stable codes (C6).      */
+
+enum dtp_reason_code {
+    DTP_OK = 0,
+
+    /* local configuration: never reach the wire */
+    DTP_R_PROFILE_UNKNOWN = 100,
+    DTP_R_PROFILE_RETIRED = 101,
+    DTP_R_CERT_UNREADABLE = 102,
+    DTP_R_KEY_UNREADABLE = 103,
+    DTP_R_KEY_PASSWORD = 104,
+    DTP_R_KEY_CERT_MISMATCH = 105,
+    DTP_R_OWN_KEY_WEAK = 106,
+    DTP_R_CA_UNREADABLE = 107,
+    DTP_R_CRL_UNREADABLE = 108,
+    DTP_R_DH_PARAMS = 109,
+    DTP_R_NO_SUITE_AVAILABLE = 110,
+    DTP_R_CONFIG_INVALID = 111,
+    DTP_R_INTERNAL = 112,
+
+    /* handshake: the association is never established */
+    DTP_R_NOT_TLS = 200,
+    DTP_R_VERSION_REFUSED = 201,
+    DTP_R_NO_SHARED_SUITE = 202,
+    DTP_R_PEER_CERT_MISSING = 203,
+    DTP_R_PEER_CERT_UNTRUSTED = 204,
+    DTP_R_PEER_CERT_EXPIRED = 205,
+    DTP_R_PEER_CERT_REVOKED = 206,
+    DTP_R_PEER_CERT_WEAK = 207,
+    DTP_R_EPHEMERAL_KEY_WEAK = 208,
+    DTP_R_PEER_ALERT = 209,
+    DTP_R_INAPPROPRIATE_FALLBACK = 210,
+    DTP_R_OUTSIDE_PROFILE = 211,
+    DTP_R_HANDSHAKE_TIMEOUT = 212,
+    DTP_R_HANDSHAKE_EOF = 213,
+    DTP_R_HANDSHAKE_FAILED = 214,
+
+    /* established association */
+    DTP_R_RECORD_INTEGRITY = 300,
+    DTP_R_INTEGRITY_ALERT = 301,
+    DTP_R_TRUNCATED = 302,
+    DTP_R_TIMEOUT = 303,
+    DTP_R_IO_ERROR = 304,
+    DTP_R_SESSION_ALERT = 305,
+    DTP_R_PROTOCOL_ERROR = 306
+};
+
+struct dtp_reason {
+    int code;             /* stable numeric code */
+    const char *name;     /* stable upper-case name, e.g. "NO_SHARED_SUITE" */
+    const char *category; /* "config", "handshake" or "session" */
+    const char *message;  /* one line for people */
+    bool a_p_abort;       /* delivered to the DICOM upper layer as A-P-ABORT (C6) */
+    const char *action;   /* what to do about it */
+};
+
+size_t dtp_reason_count(void);
+const struct dtp_reason *dtp_reason_at(size_t i);
+const struct dtp_reason *dtp_reason_by_code(int code); /* NULL if none */
+const struct dtp_reason *dtp_reason_by_name(const char *name);
+
+/* An error record, kept by the object it happened in (libtls style). */
+struct dtp_error {
+    int code;          /* enum dtp_reason_code; DTP_OK when none */
+    char detail[512];  /* what exactly: file, OpenSSL reason, alert, sizes */
+};
+
+/* Formats "reason <code> <NAME>: <message> (<detail>)" into buf. */
+const char *dtp_error_format(const struct dtp_error *err, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Context: one profile + role + credentials = one SSL_CTX.            */
+
+enum dtp_role { DTP_ROLE_CLIENT = 0, DTP_ROLE_SERVER = 1 };
+
+enum dtp_verify {
+    DTP_VERIFY_REQUIRE = 0,    /* peer must present a trusted certificate */
+    DTP_VERIFY_IF_PRESENT = 1, /* verify it if the peer sends one (server only) */
+    DTP_VERIFY_IGNORE = 2      /* do not verify: explicit and logged */
+};
+
+enum dtp_log_level { DTP_LOG_ERROR = 0, DTP_LOG_WARN = 1, DTP_LOG_INFO = 2, DTP_LOG_DEBUG = 3 };
+typedef void (*dtp_log_fn)(void *user, int level, const char *message);
+
+struct dtp_config {
+    const struct dtp_profile *profile; /* required */
+    int role;                          /* enum dtp_role */
+    const char *cert_file;   /* PEM; required for a server */
+    const char *key_file;    /* PEM, possibly encrypted */
+    const char *key_password; /* for an encrypted key; see dtp_read_password */
+    const char *ca_file;     /* trusted CA certificates (PEM) */
+    const char *ca_dir;      /* hashed CA directory */
+    const char *crl_file;    /* CRL (PEM); enables revocation checks of the peer */
+    const char *dh_file;     /* server DH parameters; default RFC 7919 ffdhe */
+    int verify;              /* enum dtp_verify */
+    /* B5: relax the "should" key-size minimums of a profile that allows it;
+     * refused (DTP_R_CONFIG_INVALID) for a profile where they are "shall". */
+    bool relax_key_sizes;
+    int handshake_timeout_ms; /* <= 0: 30000 */
+    const char *keylog_file;  /* NSS key log for tshark, debugging only */
+    dtp_log_fn log;           /* may be NULL */
+    void *log_user;
+};
+
+typedef struct dtp_ctx dtp_ctx;
+
+/* Builds the context. On failure returns NULL and fills *err (if non-NULL). */
+dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err);
+void dtp_ctx_free(dtp_ctx *ctx); /* NULL is fine */
+const struct dtp_profile *dtp_ctx_profile(const dtp_ctx *ctx);
+int dtp_ctx_role(const dtp_ctx *ctx);
+/* The underlying SSL_CTX (as void*), for inspection; owned by ctx. */
+void *dtp_ctx_ssl_ctx(dtp_ctx *ctx);
+
+/* What a profile hands OpenSSL in a role, resolved against this backend:
+ * versions, security level, the effective suite list (IANA names, in
+ * order), groups, unavailable suites. One "key: value" line each; used by
+ * the snapshot test and -d output. Needs no credentials. Returns buf, or
+ * NULL with err filled. */
+const char *dtp_profile_describe(const struct dtp_profile *profile, int role, char *buf, size_t len,
+                                 struct dtp_error *err);
+
+/* Whether an IANA suite name is implemented by this OpenSSL build. */
+bool dtp_suite_available(const char *iana_name);
+
+/* Reads a password from "file:PATH", "env:NAME" or "pass:TEXT" (as
+ * openssl's -passin). Returns 0 and writes a NUL-terminated string, or a
+ * reason code (DTP_R_KEY_PASSWORD) with err filled. */
+int dtp_read_password(const char *spec, char *out, size_t len, struct dtp_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Connection: one TLS session over one connected socket.              */
+
+typedef struct dtp_conn dtp_conn;
+
+struct dtp_session_info {
+    int version;          /* DTP_TLS1_2, ... */
+    char suite[64];       /* IANA name */
+    char group[32];       /* key exchange group, e.g. "X25519", "ffdhe2048", "DH" */
+    int kx_bits;          /* peer's ephemeral key size in bits (0 if none) */
+    char peer_subject[256]; /* peer certificate subject, "" if none */
+    int peer_key_bits;    /* peer certificate key size, 0 if none */
+    char peer_key_type[16]; /* "RSA", "EC", ... */
+    bool downgraded;      /* B6: below the profile's strongest level */
+    bool resumed;
+};
+
+/* Wraps fd (a connected TCP socket; the caller keeps ownership of the fd). */
+dtp_conn *dtp_conn_new(dtp_ctx *ctx, int fd, struct dtp_error *err);
+void dtp_conn_free(dtp_conn *conn); /* does not close fd */
+
+/* Runs the handshake within the context's timeout, then checks the result
+ * against the profile (version, suite, peer ephemeral key, peer certificate
+ * key). Returns DTP_OK or a reason code; the error is kept in conn. */
+int dtp_conn_handshake(dtp_conn *conn);
+
+/* Blocking I/O as read(2)/write(2): >0 bytes; 0 on orderly close_notify
+ * (read only); -1 on failure with the reason kept in conn. */
+ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len);
+ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len);
+
+/* Bytes already decrypted and buffered inside TLS. */
+size_t dtp_conn_pending(dtp_conn *conn);
+/* true if data can be read within timeout_ms (buffered or on the socket). */
+bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms);
+
+/* Sends close_notify (once). Returns DTP_OK or a reason code. */
+int dtp_conn_close_notify(dtp_conn *conn);
+
+const struct dtp_error *dtp_conn_error(const dtp_conn *conn);
+const struct dtp_session_info *dtp_conn_info(const dtp_conn *conn);
+/* One line: "TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 X25519(253) peer=... [DOWNGRADED]" */
+const char *dtp_session_format(const struct dtp_session_info *info, char *buf, size_t len);
+/* DER of the peer certificate: returns its length; copies if buf is large enough. */
+size_t dtp_conn_peer_cert_der(dtp_conn *conn, void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,506 @@
+/*
+ * One TLS connection: handshake within a deadline, the post-handshake
+ * check against the profile, blocking I/O for DCMTK, and the mapping of
+ * every OpenSSL failure to one row of the reason table (C6).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+struct dtp_conn {
+    dtp_ctx *ctx;
+    SSL *ssl;
+    int fd;
+    bool handshake_done;
+    bool closed;
+    /* What the peer sent first, to tell "not TLS at all" from a TLS failure. */
+    unsigned char first_header[5];
+    bool have_first_header;
+    int alert_received; /* last fatal alert from the peer, -1 if none */
+    struct dtp_error error;
+    struct dtp_session_info info;
+};
+
+static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+{
+    (void)version;
+    (void)ssl;
+    struct dtp_conn *conn = arg;
+    if (write_p)
+        return;
+    if (content_type == SSL3_RT_HEADER && len >= 5 && !conn->have_first_header) {
+        memcpy(conn->first_header, buf, 5);
+        conn->have_first_header = true;
+    } else if (content_type == SSL3_RT_ALERT && len >= 2 && ((const unsigned char *)buf)[0] == SSL3_AL_FATAL) {
+        conn->alert_received = ((const unsigned char *)buf)[1];
+    }
+}
+
+dtp_conn *dtp_conn_new(dtp_ctx *ctx, int fd, struct dtp_error *err)
+{
+    if (!ctx || fd < 0) {
+        dtp__fail(err, DTP_R_CONFIG_INVALID, false, "dtp_conn_new: no context or socket");
+        return NULL;
+    }
+    dtp_conn *conn = calloc(1, sizeof *conn);
+    if (!conn) {
+        dtp__fail(err, DTP_R_INTERNAL, false, "out of memory");
+        return NULL;
+    }
+    conn->ctx = ctx;
+    conn->fd = fd;
+    conn->alert_received = -1;
+    conn->ssl = SSL_new(ctx->ssl_ctx);
+    if (!conn->ssl || SSL_set_fd(conn->ssl, fd) != 1) {
+        dtp__fail(err, DTP_R_INTERNAL, true, "SSL_new");
+        dtp_conn_free(conn);
+        return NULL;
+    }
+    SSL_set_msg_callback(conn->ssl, msg_cb);
+    SSL_set_msg_callback_arg(conn->ssl, conn);
+    if (ctx->role == DTP_ROLE_SERVER)
+        SSL_set_accept_state(conn->ssl);
+    else
+        SSL_set_connect_state(conn->ssl);
+    return conn;
+}
+
+void dtp_conn_free(dtp_conn *conn)
+{
+    if (!conn)
+        return;
+    SSL_free(conn->ssl);
+    free(conn);
+}
+
+const struct dtp_error *dtp_conn_error(const dtp_conn *conn) { return conn ? &conn->error : NULL; }
+const struct dtp_session_info *dtp_conn_info(const dtp_conn *conn) { return conn ? &conn->info : NULL; }
+
+/* ---- failure classification --------------------------------------- */
+
+static int classify_verify(long v)
+{
+    switch (v) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+        return DTP_R_PEER_CERT_EXPIRED;
+    case X509_V_ERR_CERT_REVOKED:
+        return DTP_R_PEER_CERT_REVOKED;
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+        return DTP_R_PEER_CERT_WEAK;
+    default:
+        return DTP_R_PEER_CERT_UNTRUSTED;
+    }
+}
+
+static bool header_looks_like_tls(const unsigned char *h)
+{
+    /* content type change_cipher_spec..application_data, major version 3 */
+    return h[0] >= 20 && h[0] <= 23 && h[1] == 3;
+}
+
+/* Maps an OpenSSL reason of the error queue to a reason row. */
+static int classify_ssl_reason(const dtp_conn *conn, int reason, bool in_handshake)
+{
+    if (reason >= SSL_AD_REASON_OFFSET) { /* the peer sent this alert */
+        int alert = reason - SSL_AD_REASON_OFFSET;
+        if (alert == SSL_AD_PROTOCOL_VERSION && in_handshake)
+            return DTP_R_VERSION_REFUSED;
+        if (alert == SSL_AD_INAPPROPRIATE_FALLBACK)
+            return DTP_R_INAPPROPRIATE_FALLBACK;
+        if (alert == SSL_AD_BAD_RECORD_MAC && !in_handshake)
+            return DTP_R_INTEGRITY_ALERT;
+        return in_handshake ? DTP_R_PEER_ALERT : DTP_R_SESSION_ALERT;
+    }
+    switch (reason) {
+    case SSL_R_UNEXPECTED_EOF_WHILE_READING:
+        return in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_WRONG_SSL_VERSION:
+    case SSL_R_VERSION_TOO_LOW:
+    case SSL_R_VERSION_TOO_HIGH:
+    case SSL_R_NO_PROTOCOLS_AVAILABLE:
+        return DTP_R_VERSION_REFUSED;
+    case SSL_R_INAPPROPRIATE_FALLBACK:
+        return DTP_R_INAPPROPRIATE_FALLBACK;
+    case SSL_R_NO_SHARED_CIPHER:
+    case SSL_R_NO_SHARED_GROUPS:
+    case SSL_R_NO_SUITABLE_KEY_SHARE:
+    case SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS:
+    case SSL_R_NO_CIPHERS_AVAILABLE:
+        return DTP_R_NO_SHARED_SUITE;
+    case SSL_R_WRONG_CIPHER_RETURNED:
+        return DTP_R_OUTSIDE_PROFILE;
+    case SSL_R_DH_KEY_TOO_SMALL:
+    case SSL_R_WRONG_CURVE:
+        return DTP_R_EPHEMERAL_KEY_WEAK;
+    case SSL_R_CERTIFICATE_VERIFY_FAILED:
+        return classify_verify(SSL_get_verify_result(conn->ssl));
+    case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+        return DTP_R_PEER_CERT_MISSING;
+    case SSL_R_EE_KEY_TOO_SMALL:
+    case SSL_R_CA_KEY_TOO_SMALL:
+    case SSL_R_CA_MD_TOO_WEAK:
+        return DTP_R_PEER_CERT_WEAK;
+    case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
+    case SSL_R_DECRYPTION_FAILED:
+    case SSL_R_BLOCK_CIPHER_PAD_IS_WRONG:
+        return DTP_R_RECORD_INTEGRITY;
+    default:
+        break;
+    }
+    /* Anything else in the first flight from a peer whose very first bytes
+     * were not a TLS record header: it does not speak TLS (C1). */
+    if (in_handshake && conn->have_first_header && !header_looks_like_tls(conn->first_header))
+        return DTP_R_NOT_TLS;
+    return in_handshake ? DTP_R_HANDSHAKE_FAILED : DTP_R_PROTOCOL_ERROR;
+}
+
+static void describe_first_header(const dtp_conn *conn, char *out, size_t len)
+{
+    const unsigned char *h = conn->first_header;
+    if (h[0] >= 1 && h[0] <= 7 && h[1] == 0)
+        snprintf(out, len, "peer sent a DICOM PDU (type 0x%02x): plain DICOM on a TLS port", h[0]);
+    else if (h[0] == 'G' || h[0] == 'P' || h[0] == 'H')
+        snprintf(out, len, "peer sent what looks like HTTP");
+    else
+        snprintf(out, len, "peer's first bytes %02x %02x %02x %02x %02x are not a TLS record", h[0], h[1], h[2], h[3],
+                 h[4]);
+}
+
+/* Records the failure of an SSL_* call whose SSL_get_error() was ssl_err. */
+static int record_failure(dtp_conn *conn, int ret, int ssl_err, int saved_errno, bool in_handshake)
+{
+    (void)ret;
+    struct dtp_error *e = &conn->error;
+    unsigned long packed = ERR_peek_error(); /* the first, root cause */
+    char ossl[256] = "";
+    if (packed)
+        ERR_error_string_n(packed, ossl, sizeof ossl);
+    int code;
+    switch (ssl_err) {
+    case SSL_ERROR_ZERO_RETURN:
+        code = in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
+        snprintf(e->detail, sizeof e->detail, "peer sent close_notify");
+        break;
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE: /* a blocking socket with SO_RCVTIMEO/SO_SNDTIMEO */
+        code = in_handshake ? DTP_R_HANDSHAKE_TIMEOUT : DTP_R_TIMEOUT;
+        snprintf(e->detail, sizeof e->detail, "socket timeout");
+        break;
+    case SSL_ERROR_SYSCALL:
+        if (packed) {
+            code = classify_ssl_reason(conn, ERR_GET_REASON(packed), in_handshake);
+            snprintf(e->detail, sizeof e->detail, "%s", ossl);
+        } else if (saved_errno == 0) {
+            code = in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
+            snprintf(e->detail, sizeof e->detail, "connection closed by peer without close_notify");
+        } else if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK) {
+            code = in_handshake ? DTP_R_HANDSHAKE_TIMEOUT : DTP_R_TIMEOUT;
+            snprintf(e->detail, sizeof e->detail, "socket timeout");
+        } else {
+            code = in_handshake && (saved_errno == ECONNRESET || saved_errno == EPIPE) ? DTP_R_HANDSHAKE_EOF
+                                                                                      : DTP_R_IO_ERROR;
+            snprintf(e->detail, sizeof e->detail, "%s", strerror(saved_errno));
+        }
+        break;
+    case SSL_ERROR_SSL:
+        code = packed ? classify_ssl_reason(conn, ERR_GET_REASON(packed), in_handshake)
+                      : (in_handshake ? DTP_R_HANDSHAKE_FAILED : DTP_R_PROTOCOL_ERROR);
+        snprintf(e->detail, sizeof e->detail, "%s", ossl[0] ? ossl : "TLS protocol error");
+        break;
+    default:
+        code = in_handshake ? DTP_R_HANDSHAKE_FAILED : DTP_R_IO_ERROR;
+        snprintf(e->detail, sizeof e->detail, "SSL error %d", ssl_err);
+        break;
+    }
+    /* Make the detail say the useful part first. */
+    if (code == DTP_R_NOT_TLS) {
+        describe_first_header(conn, e->detail, sizeof e->detail);
+    } else if (code >= DTP_R_PEER_CERT_MISSING && code <= DTP_R_PEER_CERT_WEAK &&
+               SSL_get_verify_result(conn->ssl) != X509_V_OK) {
+        snprintf(e->detail, sizeof e->detail, "certificate verification: %s",
+                 X509_verify_cert_error_string(SSL_get_verify_result(conn->ssl)));
+    } else if (conn->alert_received >= 0 &&
+               (code == DTP_R_PEER_ALERT || code == DTP_R_SESSION_ALERT || code == DTP_R_INTEGRITY_ALERT ||
+                code == DTP_R_VERSION_REFUSED || code == DTP_R_INAPPROPRIATE_FALLBACK)) {
+        snprintf(e->detail, sizeof e->detail, "peer sent fatal alert %d %s", conn->alert_received,
+                 SSL_alert_desc_string_long(conn->alert_received));
+    } else if (code == DTP_R_HANDSHAKE_EOF && conn->ctx->role == DTP_ROLE_CLIENT && !conn->have_first_header) {
+        snprintf(e->detail, sizeof e->detail,
+                 "peer closed before answering the ClientHello: it refused our TLS parameters or is not a TLS port");
+    }
+    e->code = code;
+    ERR_clear_error();
+    const struct dtp_reason *r = dtp_reason_by_code(code);
+    dtp__log(conn->ctx, DTP_LOG_DEBUG, "%s failure: reason %d %s (%s)", in_handshake ? "handshake" : "session", code,
+             r ? r->name : "?", e->detail);
+    return code;
+}
+
+/* ---- handshake ---------------------------------------------------- */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool in_list(const char *const *list, const char *name)
+{
+    for (size_t i = 0; list && name && list[i]; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
+static int fail_check(dtp_conn *conn, int code, const char *fmt, const char *a, int x, int y)
+{
+    snprintf(conn->error.detail, sizeof conn->error.detail, fmt, a, x, y);
+    conn->error.code = code;
+    return code;
+}
+
+/* After the handshake, both roles check what was negotiated against the
+ * profile: version, suite, peer ephemeral key (E5, B5), peer certificate
+ * key (B5), and flag a downgrade (B6). */
+static int check_negotiated(dtp_conn *conn)
+{
+    const struct dtp_profile *p = conn->ctx->profile;
+    struct dtp_session_info *in = &conn->info;
+    SSL *ssl = conn->ssl;
+
+    in->version = SSL_version(ssl);
+    const SSL_CIPHER *ci = SSL_get_current_cipher(ssl);
+    snprintf(in->suite, sizeof in->suite, "%s", ci ? SSL_CIPHER_standard_name(ci) : "none");
+    in->resumed = SSL_session_reused(ssl) == 1;
+
+    if (in->version < p->min_version || in->version > p->max_version)
+        return fail_check(conn, DTP_R_OUTSIDE_PROFILE, "negotiated %s is outside the profile", dtp_tls_version_name(in->version), 0, 0);
+    bool strong = in_list(in->version == DTP_TLS1_3 ? p->tls13_suites : p->tls12_suites, in->suite);
+    bool fallback = in->version < DTP_TLS1_3 && in_list(p->fallback_suites, in->suite);
+    if (!strong && !fallback)
+        return fail_check(conn, DTP_R_OUTSIDE_PROFILE, "negotiated suite %s is not in the profile", in->suite, 0, 0);
+    in->downgraded = fallback || in->version < p->strong_min_version;
+
+    EVP_PKEY *tmp = NULL;
+    if (SSL_get_peer_tmp_key(ssl, &tmp) == 1 && tmp) {
+        in->kx_bits = dtp__key_bits(tmp);
+        bool ff = EVP_PKEY_is_a(tmp, "DH") || EVP_PKEY_is_a(tmp, "DHX");
+        int min = ff ? p->min_dhe_bits : p->min_ecdhe_bits;
+        int nid = SSL_get_negotiated_group(ssl);
+        const char *gname = nid > 0 ? SSL_group_to_name(ssl, nid) : NULL;
+        snprintf(in->group, sizeof in->group, "%s", gname ? gname : (ff ? "DH" : dtp__key_type(tmp)));
+        EVP_PKEY_free(tmp);
+        if (in->kx_bits < min) {
+            if (!conn->ctx->relax_key_sizes)
+                return fail_check(conn, DTP_R_EPHEMERAL_KEY_WEAK, "peer's ephemeral %s key has %d bits, minimum %d",
+                                  in->group, in->kx_bits, min);
+            dtp__log(conn->ctx, DTP_LOG_WARN, "B5 relaxed by option: peer ephemeral %s key of %d bits accepted",
+                     in->group, in->kx_bits);
+        }
+    } else {
+        int nid = SSL_get_negotiated_group(ssl);
+        const char *gname = nid > 0 ? SSL_group_to_name(ssl, nid) : NULL;
+        snprintf(in->group, sizeof in->group, "%s", gname ? gname : "");
+    }
+
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    if (peer) {
+        X509_NAME_oneline(X509_get_subject_name(peer), in->peer_subject, sizeof in->peer_subject);
+        EVP_PKEY *pk = X509_get0_pubkey(peer);
+        in->peer_key_bits = dtp__key_bits(pk);
+        snprintf(in->peer_key_type, sizeof in->peer_key_type, "%s", dtp__key_type(pk));
+        int min = pk ? dtp__min_cert_bits(p, pk) : 0;
+        if (min && in->peer_key_bits < min) {
+            if (!conn->ctx->relax_key_sizes)
+                return fail_check(conn, DTP_R_PEER_CERT_WEAK, "peer certificate %s key has %d bits, minimum %d",
+                                  in->peer_key_type, in->peer_key_bits, min);
+            dtp__log(conn->ctx, DTP_LOG_WARN, "B5 relaxed by option: peer certificate %s key of %d bits accepted",
+                     in->peer_key_type, in->peer_key_bits);
+        }
+    }
+    return DTP_OK;
+}
+
+int dtp_conn_handshake(dtp_conn *conn)
+{
+    if (!conn)
+        return DTP_R_CONFIG_INVALID;
+    if (conn->handshake_done)
+        return DTP_OK;
+    if (conn->error.code != DTP_OK)
+        return conn->error.code;
+
+    /* Non-blocking during the handshake so a silent peer costs at most the
+     * handshake timeout; DCMTK gets its blocking socket back afterwards. */
+    int flags = fcntl(conn->fd, F_GETFL);
+    if (flags < 0 || fcntl(conn->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        conn->error.code = DTP_R_IO_ERROR;
+        snprintf(conn->error.detail, sizeof conn->error.detail, "fcntl: %s", strerror(errno));
+        return conn->error.code;
+    }
+    long long deadline = now_ms() + conn->ctx->handshake_timeout_ms;
+    int rc = DTP_OK;
+    ERR_clear_error();
+    for (;;) {
+        errno = 0;
+        int r = SSL_do_handshake(conn->ssl);
+        if (r == 1)
+            break;
+        int saved_errno = errno;
+        int e = SSL_get_error(conn->ssl, r);
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+            rc = record_failure(conn, r, e, saved_errno, true);
+            break;
+        }
+        long long left = deadline - now_ms();
+        struct pollfd pfd = {conn->fd, (short)(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+        int n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            conn->error.code = rc = DTP_R_HANDSHAKE_TIMEOUT;
+            snprintf(conn->error.detail, sizeof conn->error.detail, "no TLS handshake progress within %d ms%s",
+                     conn->ctx->handshake_timeout_ms,
+                     conn->have_first_header ? "" : " (the peer sent nothing)");
+            break;
+        }
+    }
+    fcntl(conn->fd, F_SETFL, flags);
+    if (rc == DTP_OK)
+        rc = check_negotiated(conn);
+    if (rc != DTP_OK) {
+        const struct dtp_reason *r = dtp_reason_by_code(rc);
+        dtp__log(conn->ctx, DTP_LOG_ERROR, "TLS handshake failed: reason %d %s: %s", rc, r ? r->name : "?",
+                 conn->error.detail);
+        return rc;
+    }
+    conn->handshake_done = true;
+    char line[512];
+    dtp__log(conn->ctx, conn->info.downgraded ? DTP_LOG_WARN : DTP_LOG_INFO, "TLS %s",
+             dtp_session_format(&conn->info, line, sizeof line));
+    return DTP_OK;
+}
+
+/* ---- I/O ------------------------------------------------------------ */
+
+ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len)
+{
+    if (!conn || !conn->handshake_done || conn->error.code != DTP_OK)
+        return -1;
+    if (len == 0)
+        return 0;
+    for (;;) {
+        size_t got = 0;
+        errno = 0;
+        int r = SSL_read_ex(conn->ssl, buf, len, &got);
+        if (r == 1)
+            return (ssize_t)got;
+        int saved_errno = errno;
+        int e = SSL_get_error(conn->ssl, r);
+        if (e == SSL_ERROR_ZERO_RETURN)
+            return 0; /* orderly close_notify */
+        if (e == SSL_ERROR_SYSCALL && saved_errno == EINTR)
+            continue;
+        record_failure(conn, r, e, saved_errno, false);
+        return -1;
+    }
+}
+
+ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len)
+{
+    if (!conn || !conn->handshake_done || conn->error.code != DTP_OK)
+        return -1;
+    if (len == 0)
+        return 0;
+    for (;;) {
+        size_t put = 0;
+        errno = 0;
+        int r = SSL_write_ex(conn->ssl, buf, len, &put);
+        if (r == 1)
+            return (ssize_t)put;
+        int saved_errno = errno;
+        int e = SSL_get_error(conn->ssl, r);
+        if (e == SSL_ERROR_SYSCALL && saved_errno == EINTR)
+            continue;
+        record_failure(conn, r, e, saved_errno, false);
+        return -1;
+    }
+}
+
+size_t dtp_conn_pending(dtp_conn *conn)
+{
+    return conn && conn->ssl ? (size_t)SSL_pending(conn->ssl) : 0;
+}
+
+bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms)
+{
+    if (!conn)
+        return false;
+    if (SSL_pending(conn->ssl) > 0)
+        return true;
+    struct pollfd pfd = {conn->fd, POLLIN, 0};
+    int n;
+    do
+        n = poll(&pfd, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    return n > 0;
+}
+
+int dtp_conn_close_notify(dtp_conn *conn)
+{
+    if (!conn || conn->closed)
+        return DTP_OK;
+    conn->closed = true;
+    /* Only a healthy session says goodbye: after a fatal error OpenSSL has
+     * already sent its alert, and close_notify would claim a clean end. */
+    if (!conn->handshake_done || conn->error.code != DTP_OK)
+        return conn->error.code;
+    ERR_clear_error();
+    if (SSL_shutdown(conn->ssl) < 0) {
+        ERR_clear_error();
+        return DTP_R_IO_ERROR;
+    }
+    return DTP_OK;
+}
+
+size_t dtp_conn_peer_cert_der(dtp_conn *conn, void *buf, size_t len)
+{
+    X509 *peer = conn ? SSL_get0_peer_certificate(conn->ssl) : NULL;
+    if (!peer)
+        return 0;
+    int n = i2d_X509(peer, NULL);
+    if (n <= 0)
+        return 0;
+    if (buf && len >= (size_t)n) {
+        unsigned char *p = buf;
+        i2d_X509(peer, &p);
+    }
+    return (size_t)n;
+}
+
+const char *dtp_session_format(const struct dtp_session_info *in, char *buf, size_t len)
+{
+    if (!in || !buf || len == 0)
+        return "";
+    snprintf(buf, len, "%s %s%s%s%s%.0d%s%s%s%s%s", dtp_tls_version_name(in->version), in->suite,
+             in->group[0] ? " group=" : "", in->group, in->kx_bits ? "/" : "", in->kx_bits, in->kx_bits ? "bits" : "",
+             in->peer_subject[0] ? " peer=" : "", in->peer_subject, in->resumed ? " resumed" : "",
+             in->downgraded ? " DOWNGRADED (B6)" : "");
+    return buf;
+}

@@ -1,0 +1,547 @@
+/*
+ * Building an OpenSSL SSL_CTX for (profile, role): versions, suites,
+ * groups, the security level of this one context, DH parameters,
+ * credentials, trust anchors, CRL and verification mode.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+void dtp__log(const dtp_ctx *ctx, int level, const char *fmt, ...)
+{
+    if (!ctx || !ctx->log)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ctx->log(ctx->log_user, level, msg);
+}
+
+int dtp__fail(struct dtp_error *err, int code, bool with_openssl, const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+        va_end(ap);
+        unsigned long e = with_openssl ? ERR_peek_last_error() : 0;
+        if (e && n >= 0 && (size_t)n < sizeof err->detail - 8) {
+            char ossl[256];
+            ERR_error_string_n(e, ossl, sizeof ossl);
+            snprintf(err->detail + n, sizeof err->detail - (size_t)n, ": %s", ossl);
+        }
+    }
+    if (with_openssl)
+        ERR_clear_error();
+    return code;
+}
+
+/* ---- key sizes ---------------------------------------------------- */
+
+int dtp__key_bits(const EVP_PKEY *key)
+{
+    if (!key)
+        return 0;
+    /* RFC 7748 curves: EVP reports 253/448; their group size is 256/448. */
+    if (EVP_PKEY_is_a(key, "X25519") || EVP_PKEY_is_a(key, "ED25519"))
+        return 256;
+    return EVP_PKEY_get_bits(key);
+}
+
+const char *dtp__key_type(const EVP_PKEY *key)
+{
+    static const char *const types[] = {"RSA", "RSA-PSS", "EC", "DH", "DHX", "X25519", "X448", "ED25519", "ED448"};
+    for (size_t i = 0; key && i < sizeof types / sizeof types[0]; i++)
+        if (EVP_PKEY_is_a(key, types[i]))
+            return types[i];
+    return key ? "other" : "none";
+}
+
+int dtp__min_cert_bits(const struct dtp_profile *profile, const EVP_PKEY *key)
+{
+    if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS"))
+        return profile->min_rsa_bits;
+    if (EVP_PKEY_is_a(key, "EC"))
+        return profile->min_ec_bits;
+    return 0;
+}
+
+/* ---- suites ------------------------------------------------------- */
+
+/* OpenSSL's name of an IANA suite name, or NULL when this build lacks it. */
+static const char *openssl_suite_name(const char *iana)
+{
+    if (strncmp(iana, "TLS_AES_", 8) == 0 || strncmp(iana, "TLS_CHACHA20_", 13) == 0)
+        return iana; /* TLS 1.3 suites have one name */
+    const char *name = OPENSSL_cipher_name(iana);
+    return (name && strcmp(name, "(NONE)") != 0) ? name : NULL;
+}
+
+static bool is_tls13_suite(const char *iana)
+{
+    return strncmp(iana, "TLS_AES_", 8) == 0 || strncmp(iana, "TLS_CHACHA20_", 13) == 0;
+}
+
+bool dtp_suite_available(const char *iana)
+{
+    const char *name = iana ? openssl_suite_name(iana) : NULL;
+    if (!name)
+        return false;
+    SSL_CTX *c = SSL_CTX_new(TLS_method());
+    if (!c)
+        return false;
+    SSL_CTX_set_security_level(c, 0);
+    bool ok = is_tls13_suite(iana) ? SSL_CTX_set_ciphersuites(c, name) == 1 : SSL_CTX_set_cipher_list(c, name) == 1;
+    SSL_CTX_free(c);
+    ERR_clear_error();
+    return ok;
+}
+
+/* Appends the OpenSSL names of the available suites to out (sep ':'). */
+static void append_suites(char *out, size_t len, const char *const *suites)
+{
+    for (size_t i = 0; suites && suites[i]; i++) {
+        const char *name = openssl_suite_name(suites[i]);
+        if (!name || !dtp_suite_available(suites[i]))
+            continue;
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", used ? ":" : "", name);
+    }
+}
+
+int dtp__apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, struct dtp_error *err)
+{
+    /* Security level on this context only, never globally. */
+    SSL_CTX_set_security_level(c, p->security_level);
+    if (!SSL_CTX_set_min_proto_version(c, p->min_version) || !SSL_CTX_set_max_proto_version(c, p->max_version))
+        return dtp__fail(err, DTP_R_INTERNAL, true, "cannot set protocol versions of profile %s", p->key);
+
+    /* C4: no compression. C5: secure renegotiation only (OpenSSL's default;
+     * legacy renegotiation options are left unset). Server preference so
+     * the profile's order decides (ECDHE first). */
+    uint64_t opts = SSL_OP_NO_COMPRESSION;
+    if (role == DTP_ROLE_SERVER)
+        opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
+    SSL_CTX_set_options(c, opts);
+    SSL_CTX_clear_options(c, SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION | SSL_OP_LEGACY_SERVER_CONNECT);
+
+    char list[2048] = "";
+    append_suites(list, sizeof list, p->tls12_suites);
+    append_suites(list, sizeof list, p->fallback_suites);
+    if (!list[0] || SSL_CTX_set_cipher_list(c, list) != 1)
+        return dtp__fail(err, DTP_R_NO_SUITE_AVAILABLE, true, "profile %s: none of its TLS 1.2 suites is available",
+                         p->key);
+    char list13[512] = "";
+    append_suites(list13, sizeof list13, p->tls13_suites);
+    if (SSL_CTX_set_ciphersuites(c, list13) != 1)
+        return dtp__fail(err, DTP_R_NO_SUITE_AVAILABLE, true, "profile %s: TLS 1.3 suites", p->key);
+    if (SSL_CTX_set1_groups_list(c, p->groups) != 1)
+        return dtp__fail(err, DTP_R_INTERNAL, true, "profile %s: groups %s", p->key, p->groups);
+    return DTP_OK;
+}
+
+const char *dtp_profile_describe(const struct dtp_profile *p, int role, char *buf, size_t len, struct dtp_error *err)
+{
+    if (!p || !buf || len == 0) {
+        dtp__fail(err, DTP_R_CONFIG_INVALID, false, "describe: no profile or buffer");
+        return NULL;
+    }
+    SSL_CTX *c = SSL_CTX_new(role == DTP_ROLE_SERVER ? TLS_server_method() : TLS_client_method());
+    if (!c) {
+        dtp__fail(err, DTP_R_INTERNAL, true, "SSL_CTX_new");
+        return NULL;
+    }
+    if (dtp__apply_profile(c, p, role, err) != DTP_OK) {
+        SSL_CTX_free(c);
+        return NULL;
+    }
+    size_t n = 0;
+#define PUT(...) n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, __VA_ARGS__)
+    PUT("profile: %s\nrole: %s\n", p->key, role == DTP_ROLE_SERVER ? "server" : "client");
+    PUT("versions: %s..%s\n", dtp_tls_version_name((int)SSL_CTX_get_min_proto_version(c)),
+        dtp_tls_version_name((int)SSL_CTX_get_max_proto_version(c)));
+    PUT("security_level: %d\n", SSL_CTX_get_security_level(c));
+    PUT("options: no_compression=%d server_preference=%d legacy_renegotiation=%d\n",
+        (SSL_CTX_get_options(c) & SSL_OP_NO_COMPRESSION) != 0,
+        (SSL_CTX_get_options(c) & SSL_OP_CIPHER_SERVER_PREFERENCE) != 0,
+        (SSL_CTX_get_options(c) & SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION) != 0);
+    STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(c);
+    for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+        const SSL_CIPHER *ci = sk_SSL_CIPHER_value(sk, i);
+        /* TLS 1.3 suites are listed even when the ceiling excludes them;
+         * show only what this profile can negotiate. */
+        if (strcmp(SSL_CIPHER_get_version(ci), "TLSv1.3") == 0 && p->max_version < DTP_TLS1_3)
+            continue;
+        PUT("suite: %s\n", SSL_CIPHER_standard_name(ci));
+    }
+    const char *const *lists[] = {p->tls12_suites, p->fallback_suites, p->tls13_suites};
+    for (size_t l = 0; l < 3; l++)
+        for (size_t i = 0; lists[l] && lists[l][i]; i++)
+            if (!dtp_suite_available(lists[l][i]))
+                PUT("unavailable: %s\n", lists[l][i]);
+    PUT("groups: %s\n", p->groups);
+    PUT("min_bits: dhe=%d ecdhe=%d rsa=%d ec=%d relaxable=%d\n", p->min_dhe_bits, p->min_ecdhe_bits,
+        p->min_rsa_bits, p->min_ec_bits, p->key_sizes_relaxable);
+#undef PUT
+    SSL_CTX_free(c);
+    return buf;
+}
+
+/* ---- credentials -------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *data = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 8192;
+            if (ncap > (16u << 20)) /* a key or certificate file is small */
+                break;
+            char *nd = realloc(data, ncap);
+            if (!nd)
+                break;
+            data = nd;
+            cap = ncap;
+        }
+        size_t r = fread(data + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    fclose(f);
+    if (data) {
+        data[n] = '\0';
+        *size = n;
+    }
+    return data;
+}
+
+struct pw_arg {
+    const char *password;
+    bool asked;
+};
+
+static int password_cb(char *buf, int size, int rwflag, void *u)
+{
+    (void)rwflag;
+    struct pw_arg *a = u;
+    a->asked = true;
+    if (!a->password)
+        return -1; /* never prompt on a terminal: a server has none */
+    size_t n = strlen(a->password);
+    if (n > (size_t)size)
+        return -1;
+    memcpy(buf, a->password, n);
+    return (int)n;
+}
+
+static int check_key_size(const dtp_ctx *ctx, const EVP_PKEY *key, const char *what, int weak_code,
+                          struct dtp_error *err)
+{
+    int min = dtp__min_cert_bits(ctx->profile, key), bits = dtp__key_bits(key);
+    if (min == 0 || bits >= min)
+        return DTP_OK;
+    if (ctx->relax_key_sizes) {
+        dtp__log(ctx, DTP_LOG_WARN, "B5 relaxed by option: %s %s key of %d bits accepted (profile %s minimum %d)",
+                 what, dtp__key_type(key), bits, ctx->profile->key, min);
+        return DTP_OK;
+    }
+    return dtp__fail(err, weak_code, false, "%s %s key has %d bits, profile %s requires at least %d", what,
+                     dtp__key_type(key), bits, ctx->profile->key, min);
+}
+
+static int load_credentials(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp_error *err)
+{
+    if (!cfg->cert_file && !cfg->key_file)
+        return DTP_OK;
+    if (!cfg->cert_file || !cfg->key_file)
+        return dtp__fail(err, DTP_R_CONFIG_INVALID, false, "a private key and a certificate go together (+tls KEY CERT)");
+
+    BIO *b = BIO_new_file(cfg->cert_file, "r");
+    X509 *cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!cert)
+        return dtp__fail(err, DTP_R_CERT_UNREADABLE, true, "%s: %s", cfg->cert_file,
+                         b ? "not a PEM certificate" : strerror(errno));
+
+    size_t size = 0;
+    char *pem = read_file(cfg->key_file, &size);
+    if (!pem) {
+        X509_free(cert);
+        return dtp__fail(err, DTP_R_KEY_UNREADABLE, false, "%s: %s", cfg->key_file, strerror(errno));
+    }
+    bool encrypted = strstr(pem, "ENCRYPTED") != NULL;
+    struct pw_arg pw = {cfg->key_password, false};
+    BIO *mb = BIO_new_mem_buf(pem, (int)size);
+    EVP_PKEY *key = mb ? PEM_read_bio_PrivateKey(mb, NULL, password_cb, &pw) : NULL;
+    BIO_free(mb);
+    OPENSSL_cleanse(pem, size);
+    free(pem);
+
+    int rc = DTP_OK;
+    if (!key) {
+        if (encrypted && !cfg->key_password)
+            rc = dtp__fail(err, DTP_R_KEY_PASSWORD, false, "%s is encrypted and no password was given", cfg->key_file);
+        else if (encrypted)
+            rc = dtp__fail(err, DTP_R_KEY_PASSWORD, true, "%s: cannot decrypt with the given password", cfg->key_file);
+        else
+            rc = dtp__fail(err, DTP_R_KEY_UNREADABLE, true, "%s: not a PEM private key", cfg->key_file);
+    } else if (X509_check_private_key(cert, key) != 1) {
+        rc = dtp__fail(err, DTP_R_KEY_CERT_MISMATCH, false, "%s does not match %s", cfg->key_file, cfg->cert_file);
+        ERR_clear_error();
+    } else if ((rc = check_key_size(ctx, key, "own certificate", DTP_R_OWN_KEY_WEAK, err)) != DTP_OK) {
+        /* reported */
+    } else if (SSL_CTX_use_certificate_chain_file(ctx->ssl_ctx, cfg->cert_file) != 1) {
+        unsigned long e = ERR_peek_last_error();
+        int code = ERR_GET_REASON(e) == SSL_R_EE_KEY_TOO_SMALL || ERR_GET_REASON(e) == SSL_R_CA_KEY_TOO_SMALL ||
+                           ERR_GET_REASON(e) == SSL_R_CA_MD_TOO_WEAK
+                       ? DTP_R_OWN_KEY_WEAK
+                       : DTP_R_CERT_UNREADABLE;
+        rc = dtp__fail(err, code, true, "%s", cfg->cert_file);
+    } else if (SSL_CTX_use_PrivateKey(ctx->ssl_ctx, key) != 1) {
+        rc = dtp__fail(err, DTP_R_KEY_CERT_MISMATCH, true, "%s", cfg->key_file);
+    }
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    return rc;
+}
+
+static EVP_PKEY *ffdhe_params(int bits)
+{
+    const char *name = bits <= 2048 ? "ffdhe2048" : bits <= 3072 ? "ffdhe3072" : "ffdhe4096";
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+    EVP_PKEY *pkey = NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)name, 0),
+                           OSSL_PARAM_construct_end()};
+    if (!pc || EVP_PKEY_fromdata_init(pc) != 1 || EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_KEY_PARAMETERS, params) != 1)
+        pkey = NULL;
+    EVP_PKEY_CTX_free(pc);
+    return pkey;
+}
+
+/* Server DH: RFC 7919 group of at least the profile minimum by default, or
+ * a user file checked against it (B5, E5). Never OpenSSL's auto sizing,
+ * which follows the certificate and would pick 1024 bits for a weak one. */
+static int setup_dh(dtp_ctx *ctx, const char *dh_file, struct dtp_error *err)
+{
+    EVP_PKEY *dh = NULL;
+    if (dh_file) {
+        BIO *b = BIO_new_file(dh_file, "r");
+        dh = b ? PEM_read_bio_Parameters(b, NULL) : NULL;
+        BIO_free(b);
+        if (!dh || !(EVP_PKEY_is_a(dh, "DH") || EVP_PKEY_is_a(dh, "DHX"))) {
+            EVP_PKEY_free(dh);
+            return dtp__fail(err, DTP_R_DH_PARAMS, true, "%s: not PEM DH parameters", dh_file);
+        }
+        int bits = EVP_PKEY_get_bits(dh);
+        if (bits < ctx->profile->min_dhe_bits) {
+            if (!ctx->relax_key_sizes) {
+                EVP_PKEY_free(dh);
+                return dtp__fail(err, DTP_R_DH_PARAMS, false, "%s has %d bits, profile %s requires at least %d", dh_file,
+                                 bits, ctx->profile->key, ctx->profile->min_dhe_bits);
+            }
+            dtp__log(ctx, DTP_LOG_WARN, "B5 relaxed by option: %d-bit DH parameters from %s (profile minimum %d)", bits,
+                     dh_file, ctx->profile->min_dhe_bits);
+        }
+    } else {
+        dh = ffdhe_params(ctx->profile->min_dhe_bits);
+        if (!dh)
+            return dtp__fail(err, DTP_R_INTERNAL, true, "cannot create RFC 7919 DH group");
+    }
+    if (SSL_CTX_set0_tmp_dh_pkey(ctx->ssl_ctx, dh) != 1) {
+        EVP_PKEY_free(dh);
+        return dtp__fail(err, DTP_R_DH_PARAMS, true, "DH parameters refused by OpenSSL");
+    }
+    return DTP_OK; /* ownership passed to the SSL_CTX */
+}
+
+static int setup_trust(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp_error *err)
+{
+    if ((cfg->ca_file || cfg->ca_dir) && SSL_CTX_load_verify_locations(ctx->ssl_ctx, cfg->ca_file, cfg->ca_dir) != 1)
+        return dtp__fail(err, DTP_R_CA_UNREADABLE, true, "%s%s%s", cfg->ca_file ? cfg->ca_file : "",
+                         cfg->ca_file && cfg->ca_dir ? ", " : "", cfg->ca_dir ? cfg->ca_dir : "");
+    if (cfg->ca_file && ctx->role == DTP_ROLE_SERVER) {
+        /* Tell clients which CAs we accept, so they can pick a certificate. */
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->ca_file);
+        if (names)
+            SSL_CTX_set_client_CA_list(ctx->ssl_ctx, names);
+        ERR_clear_error();
+    }
+    if (cfg->crl_file) {
+        BIO *b = BIO_new_file(cfg->crl_file, "r");
+        X509_STORE *store = SSL_CTX_get_cert_store(ctx->ssl_ctx);
+        int n = 0;
+        X509_CRL *crl;
+        while (b && (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+            X509_STORE_add_crl(store, crl);
+            X509_CRL_free(crl);
+            n++;
+        }
+        BIO_free(b);
+        if (n == 0)
+            return dtp__fail(err, DTP_R_CRL_UNREADABLE, true, "%s: no PEM CRL", cfg->crl_file);
+        ERR_clear_error(); /* the read loop ends on "no start line" */
+        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+    }
+
+    bool have_trust = cfg->ca_file || cfg->ca_dir;
+    int mode;
+    switch (cfg->verify) {
+    case DTP_VERIFY_IGNORE:
+        mode = SSL_VERIFY_NONE;
+        dtp__log(ctx, DTP_LOG_WARN, "peer certificate verification is OFF (explicit option): any peer is accepted");
+        break;
+    case DTP_VERIFY_IF_PRESENT:
+        mode = SSL_VERIFY_PEER;
+        break;
+    case DTP_VERIFY_REQUIRE:
+        mode = SSL_VERIFY_PEER | (ctx->role == DTP_ROLE_SERVER ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+        break;
+    default:
+        return dtp__fail(err, DTP_R_CONFIG_INVALID, false, "unknown verification mode %d", cfg->verify);
+    }
+    if (mode != SSL_VERIFY_NONE && !have_trust)
+        return dtp__fail(err, DTP_R_CONFIG_INVALID, false,
+                         "peer verification needs trusted CA certificates (+cf FILE or +cd DIR), or -ic to ignore");
+    SSL_CTX_set_verify(ctx->ssl_ctx, mode, NULL);
+    return DTP_OK;
+}
+
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+    const dtp_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    FILE *f = ctx && ctx->keylog_file[0] ? fopen(ctx->keylog_file, "a") : NULL;
+    if (f) {
+        fprintf(f, "%s\n", line);
+        fclose(f);
+    }
+}
+
+dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
+{
+    if (err) {
+        err->code = DTP_OK;
+        err->detail[0] = '\0';
+    }
+    if (!cfg || !cfg->profile) {
+        dtp__fail(err, DTP_R_PROFILE_UNKNOWN, false, "no profile given");
+        return NULL;
+    }
+    const struct dtp_profile *p = cfg->profile;
+    if (cfg->role != DTP_ROLE_CLIENT && cfg->role != DTP_ROLE_SERVER) {
+        dtp__fail(err, DTP_R_CONFIG_INVALID, false, "unknown role %d", cfg->role);
+        return NULL;
+    }
+    if (cfg->relax_key_sizes && !p->key_sizes_relaxable) {
+        dtp__fail(err, DTP_R_CONFIG_INVALID, false,
+                  "profile %s makes its key sizes a requirement (shall); they cannot be relaxed", p->key);
+        return NULL;
+    }
+    if (cfg->role == DTP_ROLE_SERVER && (!cfg->cert_file || !cfg->key_file)) {
+        dtp__fail(err, DTP_R_CONFIG_INVALID, false, "a TLS server needs a private key and certificate (+tls KEY CERT)");
+        return NULL;
+    }
+
+    dtp_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        dtp__fail(err, DTP_R_INTERNAL, false, "out of memory");
+        return NULL;
+    }
+    ctx->profile = p;
+    ctx->role = cfg->role;
+    ctx->verify = cfg->verify;
+    ctx->relax_key_sizes = cfg->relax_key_sizes;
+    ctx->handshake_timeout_ms = cfg->handshake_timeout_ms > 0 ? cfg->handshake_timeout_ms : 15000;
+    ctx->log = cfg->log;
+    ctx->log_user = cfg->log_user;
+    ctx->ssl_ctx = SSL_CTX_new(cfg->role == DTP_ROLE_SERVER ? TLS_server_method() : TLS_client_method());
+    if (!ctx->ssl_ctx) {
+        dtp__fail(err, DTP_R_INTERNAL, true, "SSL_CTX_new");
+        free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_app_data(ctx->ssl_ctx, ctx);
+    if (cfg->relax_key_sizes)
+        dtp__log(ctx, DTP_LOG_WARN, "B5 key-size minimums of profile %s are relaxed by explicit option", p->key);
+
+    int rc = dtp__apply_profile(ctx->ssl_ctx, p, cfg->role, err);
+    if (rc == DTP_OK)
+        rc = load_credentials(ctx, cfg, err);
+    if (rc == DTP_OK && cfg->role == DTP_ROLE_SERVER)
+        rc = setup_dh(ctx, cfg->dh_file, err);
+    if (rc == DTP_OK)
+        rc = setup_trust(ctx, cfg, err);
+    if (rc == DTP_OK && cfg->role == DTP_ROLE_SERVER) {
+        /* Needed for resumption when client certificates are verified. */
+        static const unsigned char sid_ctx[] = "dcmtls-profiles";
+        SSL_CTX_set_session_id_context(ctx->ssl_ctx, sid_ctx, sizeof sid_ctx - 1);
+    }
+    if (rc == DTP_OK && cfg->keylog_file) {
+        snprintf(ctx->keylog_file, sizeof ctx->keylog_file, "%s", cfg->keylog_file);
+        SSL_CTX_set_keylog_callback(ctx->ssl_ctx, keylog_cb);
+        dtp__log(ctx, DTP_LOG_WARN, "TLS session keys are written to %s (debugging only)", cfg->keylog_file);
+    }
+    if (rc != DTP_OK) {
+        dtp_ctx_free(ctx);
+        return NULL;
+    }
+    dtp__log(ctx, DTP_LOG_DEBUG, "profile %s (%s) ready as %s, %s..%s, security level %d on this context", p->key,
+             p->title, cfg->role == DTP_ROLE_SERVER ? "server" : "client", dtp_tls_version_name(p->min_version),
+             dtp_tls_version_name(p->max_version), p->security_level);
+    return ctx;
+}
+
+void dtp_ctx_free(dtp_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    SSL_CTX_free(ctx->ssl_ctx);
+    free(ctx);
+}
+
+const struct dtp_profile *dtp_ctx_profile(const dtp_ctx *ctx) { return ctx ? ctx->profile : NULL; }
+int dtp_ctx_role(const dtp_ctx *ctx) { return ctx ? ctx->role : -1; }
+void *dtp_ctx_ssl_ctx(dtp_ctx *ctx) { return ctx ? ctx->ssl_ctx : NULL; }
+
+int dtp_read_password(const char *spec, char *out, size_t len, struct dtp_error *err)
+{
+    if (!spec || !out || len == 0)
+        return dtp__fail(err, DTP_R_KEY_PASSWORD, false, "no password source given");
+    out[0] = '\0';
+    if (strncmp(spec, "pass:", 5) == 0) {
+        snprintf(out, len, "%s", spec + 5);
+    } else if (strncmp(spec, "env:", 4) == 0) {
+        const char *v = getenv(spec + 4);
+        if (!v)
+            return dtp__fail(err, DTP_R_KEY_PASSWORD, false, "environment variable %s is not set", spec + 4);
+        snprintf(out, len, "%s", v);
+    } else if (strncmp(spec, "file:", 5) == 0) {
+        FILE *f = fopen(spec + 5, "r");
+        if (!f)
+            return dtp__fail(err, DTP_R_KEY_PASSWORD, false, "%s: %s", spec + 5, strerror(errno));
+        if (!fgets(out, (int)len, f))
+            out[0] = '\0';
+        fclose(f);
+        out[strcspn(out, "\r\n")] = '\0'; /* first line, as openssl -passin file: */
+    } else {
+        return dtp__fail(err, DTP_R_KEY_PASSWORD, false, "password source must be file:PATH, env:NAME or pass:TEXT");
+    }
+    return DTP_OK;
+}
