@@ -1,0 +1,363 @@
+/* TLS options and table printing shared by the two apps. */
+#include "common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmtk/ofstd/ofstream.h"
+
+DtpTlsOptions::DtpTlsOptions()
+    : enabled(OFFalse), keyFile(NULL), certFile(NULL), profileKey("bcp195-nd"), caFile(NULL), caDir(NULL),
+      crlFile(NULL), dhFile(NULL), passwordSpec(NULL), verify(DTP_VERIFY_REQUIRE), relaxKeySizes(OFFalse),
+      handshakeTimeoutMs(15000), keylogFile(NULL)
+{
+}
+
+int dtpExitCodeForReason(int code)
+{
+    const dtp_reason *r = dtp_reason_by_code(code);
+    if (!r)
+        return DTP_EXIT_TRANSFER;
+    if (strcmp(r->category, "config") == 0)
+        return DTP_EXIT_TLS_CONFIG;
+    if (strcmp(r->category, "handshake") == 0)
+        return DTP_EXIT_TLS_REFUSED;
+    return DTP_EXIT_TRANSFER;
+}
+
+void dtpAddInfoOptions(OFCommandLine &cmd)
+{
+    cmd.addOption("--list-profiles", "list the TLS profiles, their suites and what this build offers, and exit",
+                  OFCommandLine::AF_Exclusive);
+    cmd.addOption("--print-conformance", "print the TLS part of a DICOM Conformance Statement and exit",
+                  OFCommandLine::AF_Exclusive);
+}
+
+OFBool dtpHandleInfoOptions(OFCommandLine &cmd, const char *app)
+{
+    if (cmd.findOption("--list-profiles")) {
+        dtpPrintProfiles(COUT);
+        return OFTrue;
+    }
+    if (cmd.findOption("--print-conformance")) {
+        dtpPrintConformance(COUT, app);
+        return OFTrue;
+    }
+    return OFFalse;
+}
+
+void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server)
+{
+    cmd.addGroup("transport layer security (TLS) options:");
+    cmd.addSubGroup("transport protocol stack:");
+    cmd.addOption("--disable-tls", "-tls", "use normal TCP/IP connection (default)");
+    cmd.addOption("--enable-tls", "+tls", 2, "[p]rivate key file, [c]ertificate file: string",
+                  "use authenticated secure TLS connection");
+    if (!server)
+        cmd.addOption("--anonymous-tls", "+tla", "use secure TLS connection without certificate");
+    cmd.addSubGroup("security profile (one per port, C9):");
+    cmd.addOption("--profile", 1, "[k]ey: string (default: bcp195-nd)",
+                  "TLS profile: bcp195, bcp195-nd, bcp195-ex, cryptrec\n(implies TLS; see --list-profiles)");
+    cmd.addOption("--profile-bcp195-nd", "+py", "same as --profile bcp195-nd (DCMTK spelling)");
+    cmd.addOption("--profile-bcp195", "+px", "same as --profile bcp195");
+    cmd.addOption("--profile-bcp195-ex", "+pz", "same as --profile bcp195-ex");
+    cmd.addOption("--profile-aes", "+pa", "retired AES profile: refused (Sup 204)");
+    cmd.addOption("--profile-null", "+pn", "retired NULL profile: refused");
+    cmd.addSubGroup("private key password:");
+    cmd.addOption("--key-password-file", 1, "[f]ilename: string", "read the key password from the first line of f");
+    cmd.addOption("--key-password-env", 1, "[v]ariable: string", "read the key password from environment variable v");
+    cmd.addOption("--use-passwd", "+pw", 1, "[p]assword: string",
+                  "use specified password (visible to other users:\nprefer --key-password-file)");
+    cmd.addOption("--null-passwd", "-pw", "use empty string as password");
+    cmd.addOption("--pem-keys", "-pem", "read keys and certificates as PEM file (default, only)");
+    cmd.addSubGroup("certification authority:");
+    cmd.addOption("--add-cert-file", "+cf", 1, "[f]ilename: string", "trusted CA certificate(s) (PEM)");
+    cmd.addOption("--add-cert-dir", "+cd", 1, "[d]irectory: string", "trusted CA certificates in hashed directory d");
+    cmd.addOption("--add-crl-file", "+crl", 1, "[f]ilename: string", "certificate revocation list (PEM)");
+    cmd.addOption("--crl", 1, "[f]ilename: string", "same as +crl");
+    cmd.addSubGroup("peer authentication:");
+    cmd.addOption("--require-peer-cert", "-rc", "verify peer certificate, fail if absent (default)");
+    cmd.addOption("--peer-cert-required", "+rc", "same as -rc");
+    if (server) {
+        cmd.addOption("--verify-peer-cert", "-vc", "verify peer certificate if present");
+        cmd.addOption("--peer-cert-verified", "+vc", "same as -vc");
+    }
+    cmd.addOption("--ignore-peer-cert", "-ic", "don't verify peer certificate (logged as a warning)");
+    cmd.addOption("--relax-key-sizes", "accept keys below the profile's RFC 7525 \"should\"\nsizes (bcp195 only, B5; logged)");
+    if (server)
+        cmd.addOption("--dhparam", "+dp", 1, "[f]ilename: string",
+                      "DH parameters (default: RFC 7919 ffdhe group of\nthe profile minimum)");
+    cmd.addOption("--handshake-timeout", 1, "[s]econds: integer (default: 15)", "abort a TLS handshake after s seconds");
+    cmd.addOption("--keylog", 1, "[f]ilename: string", "append TLS session keys to f (debugging only)");
+}
+
+static int countProfileOptions(OFCommandLine &cmd)
+{
+    static const char *const opts[] = {"--profile", "--profile-bcp195-nd", "--profile-bcp195", "--profile-bcp195-ex",
+                                       "--profile-aes", "--profile-null"};
+    int n = 0;
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (cmd.findOption(opts[i]))
+            n++;
+    return n;
+}
+
+static void dieWithReason(int code, const char *detail)
+{
+    dtp_error err;
+    err.code = code;
+    OFStandard::strlcpy(err.detail, detail, sizeof err.detail);
+    char buf[1024];
+    CERR << "E: " << dtp_error_format(&err, buf, sizeof buf) << OFendl;
+    const dtp_reason *r = dtp_reason_by_code(code);
+    if (r)
+        CERR << "E: what to do: " << r->action << OFendl;
+    exit(dtpExitCodeForReason(code));
+}
+
+void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOptions &opt)
+{
+    if (countProfileOptions(cmd) > 1)
+        app.printError("give one TLS profile (--profile KEY or one of +px, +py, +pz)");
+
+    bool profileGiven = true;
+    const char *key = NULL;
+    if (cmd.findOption("--profile"))
+        app.checkValue(cmd.getValue(key));
+    else if (cmd.findOption("--profile-bcp195-nd"))
+        key = "bcp195-nd";
+    else if (cmd.findOption("--profile-bcp195"))
+        key = "bcp195";
+    else if (cmd.findOption("--profile-bcp195-ex"))
+        key = "bcp195-ex";
+    else if (cmd.findOption("--profile-aes"))
+        key = "aes";
+    else if (cmd.findOption("--profile-null"))
+        key = "null";
+    else
+        profileGiven = false;
+    if (key)
+        opt.profileKey = key;
+
+    int reason = DTP_OK;
+    if (!dtp_profile_find(opt.profileKey.c_str(), &reason)) {
+        OFString detail = "'" + opt.profileKey + "'";
+        const dtp_retired_profile *ret = dtp_retired_profile_find(opt.profileKey.c_str());
+        if (ret)
+            detail += OFString(" is the ") + ret->title + ": " + ret->why;
+        else
+            detail += ": known profiles are bcp195, bcp195-nd, bcp195-ex, cryptrec";
+        dieWithReason(reason, detail.c_str());
+    }
+
+    cmd.beginOptionBlock();
+    if (cmd.findOption("--disable-tls"))
+        opt.enabled = OFFalse;
+    if (cmd.findOption("--enable-tls")) {
+        opt.enabled = OFTrue;
+        app.checkValue(cmd.getValue(opt.keyFile));
+        app.checkValue(cmd.getValue(opt.certFile));
+    }
+    if (cmd.findOption("--anonymous-tls"))
+        opt.enabled = OFTrue;
+    cmd.endOptionBlock();
+    if (profileGiven && !cmd.findOption("--disable-tls"))
+        opt.enabled = OFTrue;
+
+    if (cmd.findOption("--key-password-file")) {
+        const char *f;
+        app.checkValue(cmd.getValue(f));
+        static OFString spec;
+        spec = OFString("file:") + f;
+        opt.passwordSpec = spec.c_str();
+    }
+    if (cmd.findOption("--key-password-env")) {
+        const char *v;
+        app.checkValue(cmd.getValue(v));
+        static OFString spec;
+        spec = OFString("env:") + v;
+        opt.passwordSpec = spec.c_str();
+    }
+    if (cmd.findOption("--use-passwd")) {
+        const char *p;
+        app.checkValue(cmd.getValue(p));
+        static OFString spec;
+        spec = OFString("pass:") + p;
+        opt.passwordSpec = spec.c_str();
+    }
+    if (cmd.findOption("--null-passwd"))
+        opt.passwordSpec = "pass:";
+    if (cmd.findOption("--add-cert-file"))
+        app.checkValue(cmd.getValue(opt.caFile));
+    if (cmd.findOption("--add-cert-dir"))
+        app.checkValue(cmd.getValue(opt.caDir));
+    if (cmd.findOption("--add-crl-file"))
+        app.checkValue(cmd.getValue(opt.crlFile));
+    if (cmd.findOption("--crl"))
+        app.checkValue(cmd.getValue(opt.crlFile));
+    if (cmd.findOption("--dhparam"))
+        app.checkValue(cmd.getValue(opt.dhFile));
+
+    cmd.beginOptionBlock();
+    if (cmd.findOption("--require-peer-cert") || cmd.findOption("--peer-cert-required"))
+        opt.verify = DTP_VERIFY_REQUIRE;
+    if (cmd.findOption("--verify-peer-cert") || cmd.findOption("--peer-cert-verified"))
+        opt.verify = DTP_VERIFY_IF_PRESENT;
+    if (cmd.findOption("--ignore-peer-cert"))
+        opt.verify = DTP_VERIFY_IGNORE;
+    cmd.endOptionBlock();
+    if (cmd.findOption("--relax-key-sizes"))
+        opt.relaxKeySizes = OFTrue;
+    if (cmd.findOption("--handshake-timeout")) {
+        OFCmdSignedInt s;
+        app.checkValue(cmd.getValueAndCheckMinMax(s, 1, 3600));
+        opt.handshakeTimeoutMs = OFstatic_cast(int, s) * 1000;
+    }
+    if (cmd.findOption("--keylog"))
+        app.checkValue(cmd.getValue(opt.keylogFile));
+}
+
+static void logCallback(void *user, int level, const char *message)
+{
+    OFLogger &log = *OFstatic_cast(OFLogger *, user);
+    if (level <= DTP_LOG_ERROR)
+        OFLOG_ERROR(log, message);
+    else if (level == DTP_LOG_WARN)
+        OFLOG_WARN(log, message);
+    else if (level == DTP_LOG_INFO)
+        OFLOG_INFO(log, message);
+    else
+        OFLOG_DEBUG(log, message);
+}
+
+void dtpReportError(OFLogger &log, const char *what, const dtp_error &err)
+{
+    char buf[1024];
+    OFLOG_ERROR(log, what << ": " << dtp_error_format(&err, buf, sizeof buf));
+    const dtp_reason *r = dtp_reason_by_code(err.code);
+    if (r)
+        OFLOG_ERROR(log, "what to do: " << r->action);
+}
+
+DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &log)
+{
+    if (!opt.enabled)
+        return NULL;
+    dtp_error err;
+    memset(&err, 0, sizeof err);
+    char password[1024] = "";
+    if (opt.passwordSpec && dtp_read_password(opt.passwordSpec, password, sizeof password, &err) != DTP_OK) {
+        dtpReportError(log, "TLS configuration", err);
+        exit(DTP_EXIT_TLS_CONFIG);
+    }
+    if (opt.passwordSpec && strncmp(opt.passwordSpec, "pass:", 5) == 0 && password[0])
+        OFLOG_WARN(log, "key password given on the command line (+pw) is visible to other users");
+
+    dtp_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.profile = dtp_profile_find(opt.profileKey.c_str(), NULL);
+    cfg.role = role;
+    cfg.cert_file = opt.certFile;
+    cfg.key_file = opt.keyFile;
+    cfg.key_password = opt.passwordSpec ? password : NULL;
+    cfg.ca_file = opt.caFile;
+    cfg.ca_dir = opt.caDir;
+    cfg.crl_file = opt.crlFile;
+    cfg.dh_file = opt.dhFile;
+    cfg.verify = opt.verify;
+    cfg.relax_key_sizes = opt.relaxKeySizes != OFFalse;
+    cfg.handshake_timeout_ms = opt.handshakeTimeoutMs;
+    cfg.keylog_file = opt.keylogFile;
+    cfg.log = logCallback;
+    cfg.log_user = &log;
+    dtp_ctx *ctx = dtp_ctx_new(&cfg, &err);
+    memset(password, 0, sizeof password);
+    if (!ctx) {
+        dtpReportError(log, "TLS configuration", err);
+        exit(DTP_EXIT_TLS_CONFIG);
+    }
+    return new DtpTransportLayer(ctx);
+}
+
+/* ---- printing from the tables ---------------------------------------- */
+
+static void printSuites(STD_NAMESPACE ostream &out, const char *label, const char *const *suites)
+{
+    if (!suites) {
+        out << "    " << label << ": none" << OFendl;
+        return;
+    }
+    out << "    " << label << ":" << OFendl;
+    for (size_t i = 0; suites[i]; i++)
+        out << "      " << suites[i]
+            << (dtp_suite_available(suites[i]) ? "" : "  [not available with this backend (OpenSSL)]") << OFendl;
+}
+
+static void printProfile(STD_NAMESPACE ostream &out, const dtp_profile *p)
+{
+    out << "  " << p->key << ": " << p->title << " (" << p->reference << ")" << OFendl;
+    out << "    versions: " << dtp_tls_version_name(p->min_version) << " to " << dtp_tls_version_name(p->max_version)
+        << (p->may_downgrade ? " (downgrading: below TLSv1.2 or a fallback suite is flagged)" : " (non-downgrading)")
+        << OFendl;
+    printSuites(out, "TLS 1.2 suites", p->tls12_suites);
+    if (p->fallback_suites)
+        printSuites(out, "fallback suites (downgraded, B2)", p->fallback_suites);
+    printSuites(out, "TLS 1.3 suites", p->tls13_suites);
+    out << "    groups: " << p->groups << OFendl;
+    out << "    minimum key sizes: DHE " << p->min_dhe_bits << ", ECDHE " << p->min_ecdhe_bits << ", RSA "
+        << p->min_rsa_bits << ", EC " << p->min_ec_bits << " bits"
+        << (p->key_sizes_relaxable ? " (should; --relax-key-sizes)" : " (enforced)") << OFendl;
+    out << "    requirements: " << p->requirements << OFendl;
+    out << "    note: " << p->notes << OFendl;
+}
+
+void dtpPrintProfiles(STD_NAMESPACE ostream &out)
+{
+    out << "DICOM TLS profiles (PS3.15 Annex B):" << OFendl;
+    for (size_t i = 0; i < dtp_profile_count(); i++)
+        printProfile(out, dtp_profile_at(i));
+    out << "Retired profiles (refused):" << OFendl;
+    for (size_t i = 0; i < dtp_retired_profile_count(); i++) {
+        const dtp_retired_profile *r = dtp_retired_profile_at(i);
+        out << "  " << r->key << ": " << r->title << ": " << r->why << OFendl;
+    }
+}
+
+void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app)
+{
+    out << "Security: TLS Secure Transport Connection Profiles of " << app << OFendl << OFendl;
+    out << "1. Supported profiles" << OFendl
+        << "One profile applies per listening address and port (C9). The SCU and SCP start TLS\n"
+           "immediately after TCP connect and never fall back to unencrypted DICOM (C1). SSL 2.0/3.0,\n"
+           "NULL, export, anonymous, RC4 and DES suites are never negotiated (C2, C3); TLS compression\n"
+           "is off (C4); only secure renegotiation (RFC 5746) is accepted (C5)."
+        << OFendl;
+    for (size_t i = 0; i < dtp_profile_count(); i++)
+        printProfile(out, dtp_profile_at(i));
+    out << OFendl << "2. Ports (C7)" << OFendl
+        << "The SCP accepts TLS on the TCP port given on its command line, on all addresses or the\n"
+           "one given with --bind. Port 2762 (dicom-tls) is recommended. Two profiles may share a port\n"
+           "number on different IP addresses (N4, K4). The port carries DIMSE only, never DICOMweb."
+        << OFendl << OFendl;
+    out << "3. Key management (C8)" << OFendl
+        << "Each node uses an X.509 certificate and private key provisioned by the site as PEM files\n"
+           "(+tls KEY CERT); an encrypted key's password is read from a file or environment variable.\n"
+           "Trust anchors are CA certificates given with +cf (file) or +cd (hashed directory).\n"
+           "Revocation is checked against a CRL file given with --crl (leaf certificate). Peer\n"
+           "certificates are required and verified by default; verify-if-present (-vc, SCP) and\n"
+           "ignore (-ic) are explicit options that are logged. The profiles define no key\n"
+           "infrastructure; certificate issuance and renewal are site procedures."
+        << OFendl << OFendl;
+    out << "4. Provider reasons for A-P-ABORT (C6)" << OFendl
+        << "When a TLS failure ends an association, both the SCU and the SCP deliver an A-P-ABORT to\n"
+           "the DICOM upper layer with one of these implementation-specific provider reasons.\n"
+           "Configuration errors stop the application before any connection and are listed too."
+        << OFendl;
+    for (size_t i = 0; i < dtp_reason_count(); i++) {
+        const dtp_reason *r = dtp_reason_at(i);
+        char code[16];
+        snprintf(code, sizeof code, "%d", r->code);
+        out << "  " << code << "  " << r->name << "  [" << r->category << (r->a_p_abort ? ", A-P-ABORT" : "")
+            << "]  " << r->message << OFendl;
+    }
+}

@@ -1,0 +1,70 @@
+/* Shared by dtp-storescu and dtp-storescp: TLS options (DCMTK spellings
+ * plus --profile and friends), printing from the library tables, exit codes. */
+#ifndef DTP_APPS_COMMON_H
+#define DTP_APPS_COMMON_H
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/oflog/oflog.h"
+#include "dcmtk/ofstd/ofcmdln.h"
+#include "dcmtk/ofstd/ofconapp.h"
+#include "dcmtk/ofstd/ofstring.h"
+
+#include "dtp/dcmtk_layer.h"
+#include "dtp/dtp.h"
+
+/* --help layout, as DCMTK's own tools */
+#define SHORTCOL 4
+#define LONGCOL 21
+
+/* Exit codes, documented in --help and the README. */
+enum {
+    DTP_EXIT_OK = 0,
+    DTP_EXIT_USAGE = 1,       /* command line syntax (as DCMTK's tools) */
+    DTP_EXIT_INPUT = 2,       /* no or unreadable input files / output directory */
+    DTP_EXIT_TLS_CONFIG = 3,  /* local TLS configuration: reason 1xx */
+    DTP_EXIT_TLS_REFUSED = 4, /* TLS handshake or profile refusal: reason 2xx */
+    DTP_EXIT_REJECTED = 5,    /* association rejected / no presentation context */
+    DTP_EXIT_TRANSFER = 6,    /* association aborted (reason 3xx) or objects not stored */
+    DTP_EXIT_NETWORK = 7,     /* TCP connect failed, no TLS involved */
+    DTP_EXIT_LISTEN = 8       /* SCP cannot listen on the address/port */
+};
+
+/* Maps a reason code to the exit code above. */
+int dtpExitCodeForReason(int code);
+
+struct DtpTlsOptions {
+    OFBool enabled;
+    const char *keyFile, *certFile;
+    OFString profileKey;
+    const char *caFile, *caDir, *crlFile, *dhFile;
+    const char *passwordSpec; /* file:..., env:..., pass:... */
+    int verify;
+    OFBool relaxKeySizes;
+    int handshakeTimeoutMs;
+    const char *keylogFile;
+    DtpTlsOptions();
+};
+
+/* Adds the TLS option groups to cmd (DCMTK spellings: +tls, +cf, +cd,
+ * -rc/-vc/-ic, +dp, +crl, +px/+py/+pz, +pw ...; plus --profile etc.). */
+void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server);
+/* Adds --list-profiles and --print-conformance (exclusive options). */
+void dtpAddInfoOptions(OFCommandLine &cmd);
+/* Handles an exclusive info option; returns true if one was handled. */
+OFBool dtpHandleInfoOptions(OFCommandLine &cmd, const char *app);
+/* Reads the TLS options; on a bad profile name prints the reason and
+ * exits with DTP_EXIT_TLS_CONFIG. */
+void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOptions &opt);
+
+/* Builds the library context for opt; on failure prints the reason and
+ * exits with DTP_EXIT_TLS_CONFIG. Returns NULL when TLS is disabled. */
+DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &log);
+
+/* Prints "E: <what>: reason <code> <NAME>: <message> (<detail>)" and the
+ * suggested action. */
+void dtpReportError(OFLogger &log, const char *what, const dtp_error &err);
+
+void dtpPrintProfiles(STD_NAMESPACE ostream &out);
+void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app);
+
+#endif

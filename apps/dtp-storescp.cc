@@ -1,0 +1,357 @@
+/*
+ * dtp-storescp: storescp-like C-STORE SCP with the DICOM TLS profiles.
+ *
+ * The listener owns its socket (so it can --bind one address: N4, K4) and
+ * forks one process per TCP connection before any TLS byte is read, so a
+ * client that never completes its handshake holds only its own process,
+ * for at most the handshake timeout. The child hands the accepted socket
+ * to DCMTK (dcmExternalSocketHandle) and serves one association with
+ * DcmSCP. Objects are received into a temporary name in the output
+ * directory and renamed only once complete.
+ */
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "dcmtk/dcmdata/dcuid.h"
+#include "dcmtk/dcmnet/diutil.h"
+#include "dcmtk/dcmnet/dul.h"
+#include "dcmtk/dcmnet/scp.h"
+#include "dcmtk/ofstd/ofstd.h"
+
+static OFLogger logger = OFLog::getLogger("dtp.apps.storescp");
+
+static volatile sig_atomic_t stopRequested = 0;
+/* Child only: the temporary file being written, removed if we are killed. */
+static char inFlightPath[PATH_MAX];
+
+static void onStopSignal(int) { stopRequested = 1; }
+
+static void onChildTerm(int)
+{
+    if (inFlightPath[0])
+        unlink(inFlightPath);
+    _exit(DTP_EXIT_TRANSFER);
+}
+
+static const char *const transferSyntaxes[] = {
+    UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
+    UID_BigEndianExplicitTransferSyntax,    UID_DeflatedExplicitVRLittleEndianTransferSyntax,
+    UID_JPEGProcess1TransferSyntax,         UID_JPEGProcess2_4TransferSyntax,
+    UID_JPEGProcess14SV1TransferSyntax,     UID_JPEGLSLosslessTransferSyntax,
+    UID_JPEGLSLossyTransferSyntax,          UID_JPEG2000LosslessOnlyTransferSyntax,
+    UID_JPEG2000TransferSyntax,             UID_RLELosslessTransferSyntax};
+
+class StoreSCP : public DcmSCP
+{
+public:
+    explicit StoreSCP(const OFString &outDir) : stored(0), failed(0), bytes(0), outDir_(outDir), counter_(0) {}
+    unsigned long stored, failed;
+    unsigned long long bytes;
+
+protected:
+    /* One association per process (the listener forks per connection). */
+    virtual OFBool stopAfterCurrentAssociation() { return OFTrue; }
+    virtual OFBool stopAfterConnectionTimeout() { return OFTrue; }
+
+    virtual void notifyAssociationRequest(const T_ASC_Parameters &params, DcmSCPActionType &desiredAction)
+    {
+        OFLOG_INFO(logger, "association request from " << params.DULparams.callingAPTitle << " at "
+                                                        << params.DULparams.callingPresentationAddress);
+        DcmSCP::notifyAssociationRequest(params, desiredAction);
+    }
+
+    virtual OFCondition handleIncomingCommand(T_DIMSE_Message *msg, const DcmPresentationContextInfo &info)
+    {
+        if (msg->CommandField != DIMSE_C_STORE_RQ)
+            return DcmSCP::handleIncomingCommand(msg, info); /* C-ECHO and refusals */
+        T_DIMSE_C_StoreRQ &req = msg->msg.CStoreRQ;
+        const char *modality = dcmSOPClassUIDToModality(req.AffectedSOPClassUID, "UN");
+        OFString finalName, tmpName;
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, ".dtp-%ld-%lu.part", OFstatic_cast(long, getpid()), ++counter_);
+        OFStandard::combineDirAndFilename(tmpName, outDir_, tmp, OFTrue);
+        OFStandard::combineDirAndFilename(finalName, outDir_,
+                                          OFString(modality) + "." + req.AffectedSOPInstanceUID, OFTrue);
+        OFStandard::strlcpy(inFlightPath, tmpName.c_str(), sizeof inFlightPath);
+        OFCondition cond = receiveSTORERequest(req, info.presentationContextID, tmpName);
+        if (cond.bad()) {
+            /* The object in flight is discarded; completed ones stay. */
+            unlink(tmpName.c_str());
+            inFlightPath[0] = '\0';
+            ++failed;
+            OFLOG_ERROR(logger, "receiving " << req.AffectedSOPInstanceUID << " failed, object discarded: " << cond.text());
+            return cond;
+        }
+        Uint16 status = STATUS_Success;
+        off_t size = 0;
+        {
+            struct stat st;
+            if (stat(tmpName.c_str(), &st) == 0)
+                size = st.st_size;
+        }
+        if (rename(tmpName.c_str(), finalName.c_str()) != 0) {
+            OFLOG_ERROR(logger, "cannot store " << finalName << ": " << strerror(errno));
+            unlink(tmpName.c_str());
+            status = STATUS_STORE_Refused_OutOfResources;
+            ++failed;
+        } else {
+            ++stored;
+            bytes += OFstatic_cast(unsigned long long, size);
+            OFLOG_INFO(logger, "stored " << finalName << " (" << size << " bytes)");
+        }
+        inFlightPath[0] = '\0';
+        return sendSTOREResponse(info.presentationContextID, req, status);
+    }
+
+private:
+    OFString outDir_;
+    unsigned long counter_;
+};
+
+/* Serves one association on an accepted socket; returns the exit code. */
+static int serveOne(int fd, const char *peer, DtpTransportLayer *layer, const OFString &outDir, const char *aet,
+                    Uint32 maxPDU, Uint32 acseTimeout, Uint32 dimseTimeout, unsigned short port)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = onChildTerm;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    dcmExternalSocketHandle.set(fd);
+    dcmDisableGethostbyaddr.set(OFTrue);
+    StoreSCP scp(outDir);
+    scp.setPort(port);
+    scp.setAETitle(aet);
+    scp.setRespondWithCalledAETitle(OFTrue);
+    scp.setMaxReceivePDULength(maxPDU);
+    scp.setACSETimeout(acseTimeout);
+    if (dimseTimeout) {
+        scp.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+        scp.setDIMSETimeout(dimseTimeout);
+    }
+    scp.setHostLookupEnabled(OFFalse);
+    OFList<OFString> ts;
+    for (size_t i = 0; i < sizeof transferSyntaxes / sizeof transferSyntaxes[0]; i++)
+        ts.push_back(transferSyntaxes[i]);
+    scp.addPresentationContext(UID_VerificationSOPClass, ts);
+    for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; i++)
+        scp.addPresentationContext(dcmAllStorageSOPClassUIDs[i], ts);
+    if (layer)
+        scp.getConfig().setTransportLayer(layer);
+
+    OFCondition cond = scp.listen();
+    if (layer && layer->hasError()) {
+        OFString what = OFString("association from ") + peer;
+        dtpReportError(logger, what.c_str(), layer->lastError());
+        return dtpExitCodeForReason(layer->lastError().code);
+    }
+    if (layer && layer->hasSession()) {
+        char line[512];
+        OFLOG_INFO(logger, "association from " << peer << ": TLS "
+                                               << dtp_session_format(&layer->lastSession(), line, sizeof line));
+    }
+    OFLOG_INFO(logger, "association from " << peer << " ended: " << scp.stored << " objects stored ("
+                                           << scp.bytes << " bytes), " << scp.failed << " failed");
+    if (scp.failed)
+        return DTP_EXIT_TRANSFER;
+    if (cond.bad() && cond != NET_EC_StopAfterAssociation && cond != NET_EC_StopAfterConnectionTimeout) {
+        OFLOG_ERROR(logger, "association from " << peer << ": " << cond.text());
+        return DTP_EXIT_TRANSFER;
+    }
+    return DTP_EXIT_OK;
+}
+
+/* Removes temporary files a killed child left behind (".dtp-PID-*"). */
+static void sweepChildFiles(const OFString &outDir, pid_t pid)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, ".dtp-%ld-", OFstatic_cast(long, pid));
+    DIR *d = opendir(outDir.c_str());
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+            OFString path;
+            OFStandard::combineDirAndFilename(path, outDir, e->d_name, OFTrue);
+            unlink(path.c_str());
+        }
+    closedir(d);
+}
+
+static void reapChildren(const OFString &outDir, std::set<pid_t> &children, OFBool block)
+{
+    int status;
+    pid_t pid;
+    while (!children.empty() && (pid = waitpid(-1, &status, block ? 0 : WNOHANG)) > 0) {
+        children.erase(pid);
+        if (WIFSIGNALED(status)) {
+            OFLOG_WARN(logger, "association process " << pid << " killed by signal " << WTERMSIG(status));
+            sweepChildFiles(outDir, pid);
+        } else {
+            OFLOG_DEBUG(logger, "association process " << pid << " exited with " << WEXITSTATUS(status));
+        }
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    signal(SIGPIPE, SIG_IGN);
+    OFConsoleApplication app("dtp-storescp", "DICOM storage (C-STORE) SCP with DICOM TLS profiles");
+    OFCommandLine cmd;
+    cmd.setParamColumn(LONGCOL + SHORTCOL + 4);
+    cmd.addParam("port", "tcp/ip port number to listen on");
+
+    cmd.setOptionColumns(LONGCOL, SHORTCOL);
+    cmd.addGroup("general options:", LONGCOL, SHORTCOL + 2);
+    cmd.addOption("--help", "-h", "print this help text and exit", OFCommandLine::AF_Exclusive);
+    cmd.addOption("--version", "print version information and exit", OFCommandLine::AF_Exclusive);
+    dtpAddInfoOptions(cmd);
+    OFLog::addOptions(cmd);
+    cmd.addGroup("multi-process options:");
+    cmd.addOption("--fork", "fork one process per association (always on)");
+    cmd.addOption("--max-associations", 1, "[n]umber: integer (default: 256)",
+                  "refuse connections beyond n concurrent ones");
+    cmd.addGroup("network options:");
+    cmd.addOption("--bind", 1, "[a]ddress: string (default: all)", "listen on IPv4 address a only (N4, K4)");
+    cmd.addOption("--aetitle", "-aet", 1, "[a]etitle: string", "set my AE title (default: DTP-STORESCP)");
+    cmd.addOption("--acse-timeout", "-ta", 1, "[s]econds: integer (default: 30)", "timeout for ACSE messages");
+    cmd.addOption("--dimse-timeout", "-td", 1, "[s]econds: integer (default: unlimited)", "timeout for DIMSE messages");
+    cmd.addOption("--max-pdu", "-pdu", 1, "[n]umber of bytes: integer (4096..131072)",
+                  "set max receive pdu to n bytes (default: 16384)");
+    cmd.addGroup("output options:");
+    cmd.addOption("--output-directory", "-od", 1, "[d]irectory: string (default: \".\")",
+                  "write received objects to existing directory d");
+    dtpAddTlsOptions(cmd, OFTrue);
+    cmd.addGroup("exit codes:");
+    cmd.addSubGroup("0 stopped by SIGTERM/SIGINT, 1 syntax, 2 output directory,\n3 TLS configuration, 8 cannot listen");
+
+    DtpTlsOptions tls;
+    OFCmdUnsignedInt port = 0, maxPDU = ASC_DEFAULTMAXPDU, maxChildren = 256;
+    OFCmdSignedInt acseTimeout = 30, dimseTimeout = 0;
+    const char *bindAddr = NULL, *aet = "DTP-STORESCP";
+    OFString outDir = ".";
+
+    prepareCmdLineArgs(argc, argv, "dtp-storescp");
+    if (!app.parseCommandLine(cmd, argc, argv))
+        return DTP_EXIT_USAGE;
+    if (cmd.hasExclusiveOption()) {
+        if (cmd.findOption("--version")) {
+            app.printHeader(OFTrue);
+            return DTP_EXIT_OK;
+        }
+        if (dtpHandleInfoOptions(cmd, "dtp-storescp"))
+            return DTP_EXIT_OK;
+    }
+    OFLog::configureFromCommandLine(cmd, app);
+    app.checkParam(cmd.getParamAndCheckMinMax(1, port, 1, 65535));
+    if (cmd.findOption("--max-associations"))
+        app.checkValue(cmd.getValueAndCheckMinMax(maxChildren, 1, 4096));
+    if (cmd.findOption("--bind"))
+        app.checkValue(cmd.getValue(bindAddr));
+    if (cmd.findOption("--aetitle"))
+        app.checkValue(cmd.getValue(aet));
+    if (cmd.findOption("--acse-timeout"))
+        app.checkValue(cmd.getValueAndCheckMin(acseTimeout, 1));
+    if (cmd.findOption("--dimse-timeout"))
+        app.checkValue(cmd.getValueAndCheckMin(dimseTimeout, 1));
+    if (cmd.findOption("--max-pdu"))
+        app.checkValue(cmd.getValueAndCheckMinMax(maxPDU, ASC_MINIMUMPDUSIZE, ASC_MAXIMUMPDUSIZE));
+    if (cmd.findOption("--output-directory")) {
+        const char *d;
+        app.checkValue(cmd.getValue(d));
+        outDir = d;
+    }
+    dtpParseTlsOptions(app, cmd, tls);
+
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(OFstatic_cast(unsigned short, port));
+    if (inet_pton(AF_INET, bindAddr ? bindAddr : "0.0.0.0", &addr.sin_addr) != 1)
+        app.printError("--bind needs an IPv4 address such as 127.0.0.2");
+    if (!OFStandard::dirExists(outDir) || !OFStandard::isWriteable(outDir)) {
+        OFLOG_ERROR(logger, "output directory " << outDir << " does not exist or is not writable");
+        return DTP_EXIT_INPUT;
+    }
+
+    DtpTransportLayer *layer = dtpCreateLayer(tls, DTP_ROLE_SERVER, logger);
+
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(lfd, OFreinterpret_cast(struct sockaddr *, &addr), sizeof addr) != 0 || listen(lfd, 512) != 0) {
+        OFLOG_ERROR(logger, "cannot listen on " << (bindAddr ? bindAddr : "0.0.0.0") << ":" << port << ": "
+                                                << strerror(errno));
+        delete layer;
+        return DTP_EXIT_LISTEN;
+    }
+    OFLOG_INFO(logger, "listening on " << (bindAddr ? bindAddr : "0.0.0.0") << ":" << port << ", "
+                                       << (layer ? "TLS profile " + tls.profileKey : OFString("plain TCP (no TLS)"))
+                                       << ", storing into " << outDir);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = onStopSignal; /* no SA_RESTART: poll() returns on a signal */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    std::set<pid_t> children;
+    while (!stopRequested) {
+        reapChildren(outDir, children, OFFalse);
+        struct pollfd pfd = {lfd, POLLIN, 0};
+        if (poll(&pfd, 1, 500) <= 0)
+            continue;
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(lfd, OFreinterpret_cast(struct sockaddr *, &peer), &plen, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        char peerName[64];
+        char ip[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
+        snprintf(peerName, sizeof peerName, "%s:%u", ip, OFstatic_cast(unsigned, ntohs(peer.sin_port)));
+        if (children.size() >= maxChildren) {
+            OFLOG_WARN(logger, "refusing connection from " << peerName << ": " << children.size()
+                                                           << " associations in progress (--max-associations)");
+            close(fd);
+            continue;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(lfd);
+            _exit(serveOne(fd, peerName, layer, outDir, aet, OFstatic_cast(Uint32, maxPDU),
+                           OFstatic_cast(Uint32, acseTimeout), OFstatic_cast(Uint32, dimseTimeout),
+                           OFstatic_cast(unsigned short, port)));
+        }
+        if (pid < 0)
+            OFLOG_ERROR(logger, "cannot fork for " << peerName << ": " << strerror(errno));
+        else
+            children.insert(pid);
+        close(fd);
+    }
+    close(lfd);
+    /* Stop: ask associations in progress to end (each removes its
+     * temporary file), then reap them all. */
+    for (std::set<pid_t>::const_iterator it = children.begin(); it != children.end(); ++it)
+        kill(*it, SIGTERM);
+    reapChildren(outDir, children, OFTrue);
+    delete layer;
+    OFLOG_INFO(logger, "stopped");
+    return DTP_EXIT_OK;
+}
