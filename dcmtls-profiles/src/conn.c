@@ -87,6 +87,30 @@ const struct dtp_session_info *dtp_conn_info(const dtp_conn *conn) { return conn
 
 /* ---- failure classification --------------------------------------- */
 
+/* IANA TLS alert names (RFC 8446 6, RFC 5246 7.2, RFC 7507): OpenSSL 3.0's
+ * SSL_alert_desc_string_long() does not know the TLS 1.3 ones. */
+static const char *alert_name(int desc)
+{
+    static const struct {
+        int desc;
+        const char *name;
+    } alerts[] = {{0, "close_notify"},          {10, "unexpected_message"},       {20, "bad_record_mac"},
+                  {21, "decryption_failed"},    {22, "record_overflow"},          {30, "decompression_failure"},
+                  {40, "handshake_failure"},    {41, "no_certificate"},           {42, "bad_certificate"},
+                  {43, "unsupported_certificate"}, {44, "certificate_revoked"},   {45, "certificate_expired"},
+                  {46, "certificate_unknown"},  {47, "illegal_parameter"},        {48, "unknown_ca"},
+                  {49, "access_denied"},        {50, "decode_error"},             {51, "decrypt_error"},
+                  {70, "protocol_version"},     {71, "insufficient_security"},    {80, "internal_error"},
+                  {86, "inappropriate_fallback"}, {90, "user_canceled"},          {100, "no_renegotiation"},
+                  {109, "missing_extension"},   {110, "unsupported_extension"},   {112, "unrecognized_name"},
+                  {113, "bad_certificate_status_response"}, {115, "unknown_psk_identity"},
+                  {116, "certificate_required"}, {120, "no_application_protocol"}};
+    for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++)
+        if (alerts[i].desc == desc)
+            return alerts[i].name;
+    return "unknown";
+}
+
 static int classify_verify(long v)
 {
     switch (v) {
@@ -238,7 +262,7 @@ static int record_failure(dtp_conn *conn, int ret, int ssl_err, int saved_errno,
                (code == DTP_R_PEER_ALERT || code == DTP_R_SESSION_ALERT || code == DTP_R_INTEGRITY_ALERT ||
                 code == DTP_R_VERSION_REFUSED || code == DTP_R_INAPPROPRIATE_FALLBACK)) {
         snprintf(e->detail, sizeof e->detail, "peer sent fatal alert %d %s", conn->alert_received,
-                 SSL_alert_desc_string_long(conn->alert_received));
+                 alert_name(conn->alert_received));
     } else if (code == DTP_R_HANDSHAKE_EOF && conn->ctx->role == DTP_ROLE_CLIENT && !conn->have_first_header) {
         snprintf(e->detail, sizeof e->detail,
                  "peer closed before answering the ClientHello: it refused our TLS parameters or is not a TLS port");
