@@ -13,6 +13,8 @@ DtpTlsOptions::DtpTlsOptions()
 {
 }
 
+void dtpSocketDefaults() { setenv("TCP_NODELAY", "1", 0); }
+
 int dtpExitCodeForReason(int code)
 {
     const dtp_reason *r = dtp_reason_by_code(code);

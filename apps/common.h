@@ -29,6 +29,11 @@ enum {
     DTP_EXIT_LISTEN = 8       /* SCP cannot listen on the address/port */
 };
 
+/* TCP_NODELAY on by default (DCMTK 3.6.7 leaves Nagle on unless the
+ * TCP_NODELAY environment variable says otherwise; small PDUs then wait
+ * for delayed ACKs). An explicit TCP_NODELAY=0 in the environment wins. */
+void dtpSocketDefaults();
+
 /* Maps a reason code to the exit code above. */
 int dtpExitCodeForReason(int code);
 

@@ -1,0 +1,1 @@
+dtp_e2e(e2e.consumer consumer.sh LABELS loopback TIMEOUT 300)
