@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh -- helpers for the end-to-end CTest scripts.  Source it:
 #
 #     . "$(dirname "$0")/lib.sh"
@@ -14,13 +15,15 @@
 # call dtp_fail.  dtp_fail/dtp_skip exit the current shell, so call them from
 # the test's main shell, not inside $(...).
 #
+# $DTP_WORK/.dtp holds the library's own files (stdin FIFO, ports handed
+# out): give receivers a subdirectory of $DTP_WORK, not $DTP_WORK itself.
+#
 # Environment: DTP_TEST_TMP (parent of work dirs, default /tmp),
 # DTP_CMD_TIMEOUT (dtp_expect_exit limit, default 60 s).
 
 DTP_PIDS=()         # background processes started by dtp_start
 DTP_PID_NAMES=()    # their NAME, for messages
 DTP_PID_GROUP=()    # 1 if the process leads its own process group
-DTP_PORTS_GIVEN=()  # ports already handed out by dtp_free_port
 
 # ---------------------------------------------------------------- outcome --
 
@@ -57,9 +60,13 @@ dtp_need_cmd() {
 # work dir for post-mortem on failure and drop it otherwise.
 _dtp_on_exit() {
     local rc=$?
+    # A forked child (e.g. a dtp_start job signalled before it exec'd) can
+    # still run the inherited trap: only the shell that ran dtp_init cleans up.
+    [ "$BASHPID" = "${DTP_OWNER_PID:-}" ] || exit "$rc"
     set +e
     dtp_stop_all
-    exec {DTP_STDIN_FD}>&- 2>/dev/null
+    # (No other redirection on this exec: it would stay for the rest of the trap.)
+    [ -z "${DTP_STDIN_FD:-}" ] || exec {DTP_STDIN_FD}>&-
     if [ -n "${DTP_WORK:-}" ] && [ -d "$DTP_WORK" ]; then
         if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
             rm -rf "$DTP_WORK"
@@ -76,6 +83,7 @@ dtp_init() {
     mkdir -p "$parent"
     DTP_WORK=$(mktemp -d "$parent/dtp-${name//[^A-Za-z0-9_.-]/_}.XXXXXX")
     export DTP_WORK
+    DTP_OWNER_PID=$BASHPID
     trap _dtp_on_exit EXIT
     # Turn Ctrl-C / kill into a normal exit so the EXIT trap cleans up.
     trap 'exit 130' INT
@@ -96,8 +104,14 @@ dtp_init() {
 dtp_start() {
     local name=${1:?dtp_start NAME CMD...}; shift
     [ $# -gt 0 ] || dtp_fail "dtp_start $name: no command"
+    [ -n "${DTP_STDIN_FD:-}" ] || dtp_fail "dtp_start: call dtp_init first"
     local group=0
-    if [ "$(type -t "$1")" = file ] && command -v setsid >/dev/null 2>&1; then
+    if [[ $- == *m* ]]; then
+        # Job control is on: bash already makes each job a process group
+        # (and setsid would fork, hiding the real PID from us).
+        "$@" <&"$DTP_STDIN_FD" >"$DTP_WORK/$name.log" 2>&1 &
+        group=1
+    elif [ "$(type -t "$1")" = file ] && command -v setsid >/dev/null 2>&1; then
         # Our background child is not a group leader, so setsid execs in
         # place and $! is the command itself.
         setsid "$@" <&"$DTP_STDIN_FD" >"$DTP_WORK/$name.log" 2>&1 &
@@ -114,9 +128,23 @@ dtp_start() {
 _dtp_signal() {
     local sig=$1 i=$2 pid=${DTP_PIDS[$2]}
     if [ "${DTP_PID_GROUP[$i]}" = 1 ]; then
-        kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null
+        # Right after dtp_start the child may not have called setsid yet, so
+        # there is no group: signal the process itself then.
+        kill "-$sig" -- "-$pid" 2>/dev/null ||
+            { _dtp_alive "$pid" && kill "-$sig" "$pid" 2>/dev/null; }
     else
         kill "-$sig" "$pid" 2>/dev/null
+    fi
+}
+
+# _dtp_alive PID: running (a zombie does not count: bash may not have reaped
+# an exited child yet, and kill -0 still succeeds on it).
+_dtp_alive() {
+    local stat
+    kill -0 "$1" 2>/dev/null || return 1
+    if read -r stat < "/proc/$1/stat" 2>/dev/null; then
+        stat=${stat##*) }      # after "PID (COMM) " comes the state letter
+        [ "${stat%% *}" != Z ]
     fi
 }
 
@@ -131,7 +159,7 @@ dtp_stop_all() {
     while :; do
         alive=0
         for i in "${!DTP_PIDS[@]}"; do
-            kill -0 "${DTP_PIDS[$i]}" 2>/dev/null && alive=1
+            _dtp_alive "${DTP_PIDS[$i]}" && alive=1
         done
         [ "$alive" = 1 ] && [ "$SECONDS" -lt "$deadline" ] || break
         sleep 0.1
@@ -139,71 +167,86 @@ dtp_stop_all() {
     for i in "${!DTP_PIDS[@]}"; do
         # The group too: a forked child may outlive its parent.
         _dtp_signal KILL "$i" || true
-        wait "${DTP_PIDS[$i]}" 2>/dev/null || true
+        # Quietly: bash may already have reaped it and then complains.
+        { wait "${DTP_PIDS[$i]}" || true; } 2>/dev/null
     done
     DTP_PIDS=() DTP_PID_NAMES=() DTP_PID_GROUP=()
 }
 
 # ----------------------------------------------------------------- ports ---
 
-# _dtp_port_busy PORT: true if the port is listening or bound by any local
-# TCP socket (in any state, IPv4 or IPv6), from /proc/net/tcp*.
+# _dtp_port_busy PORT: true if some local TCP socket (any state, IPv4 or
+# IPv6) uses PORT.  Reads /proc/net/tcp*, so nobody's server gets a stray
+# connection; falls back to a connect probe where /proc is not available.
 _dtp_port_busy() {
     local port=$1 hex
-    printf -v hex ':%04X ' "$port"
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        return 0
+    if [ -r /proc/net/tcp ]; then
+        printf -v hex ':%04X ' "$port"
+        # Field 2 is local_address, "ADDR:PORT" in hex.
+        cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+            awk -v p="$hex" 'NR > 1 && index($2 " ", p) { found = 1 } END { exit !found }'
+    else
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
     fi
-    # Field 2 is local_address "ADDR:PORT" in hex.
-    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$hex" \
-        'NR > 1 && index($2 " ", p) { found = 1 } END { exit !found }'
 }
 
-# dtp_free_port: print a TCP port on 127.0.0.1 that nothing uses now.  Ports
-# come from 20000-60000 but below the kernel's ephemeral range when that
-# leaves room, so an outgoing connection cannot grab ours before the server
-# binds; ports already given out in this test are not reused.
+# dtp_free_port: print a TCP port on 127.0.0.1 that nothing uses now.
+# Ports come from 20000-60000, but below the kernel's ephemeral range when
+# that leaves room, so an outgoing connection cannot take ours before the
+# server binds it.  Ports already handed out in this test are never reused
+# (remembered in a file, since callers use $(dtp_free_port), a subshell), so
+# two servers started one after the other cannot get the same port.
 dtp_free_port() {
-    local lo=20000 hi=60000 eph_lo eph_hi span p tries given
-    if read -r eph_lo eph_hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null \
-            && [ "$eph_lo" -gt $((lo + 1000)) ]; then
+    local lo=20000 hi=60000 eph_lo span p tries
+    local given=${DTP_WORK:+$DTP_WORK/.dtp/ports}
+    if read -r eph_lo _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null &&
+       [ "$eph_lo" -gt $((lo + 1000)) ]; then
         hi=$((eph_lo - 1))
     fi
     span=$((hi - lo + 1))
     for ((tries = 0; tries < 200; tries++)); do
         p=$((lo + (RANDOM * 32768 + RANDOM) % span))
-        for given in "${DTP_PORTS_GIVEN[@]}"; do
-            [ "$given" != "$p" ] || continue 2
-        done
+        if [ -n "$given" ] && grep -qx "$p" "$given" 2>/dev/null; then
+            continue
+        fi
         _dtp_port_busy "$p" && continue
-        DTP_PORTS_GIVEN+=("$p")
+        [ -z "$given" ] || echo "$p" >> "$given"
         echo "$p"
         return 0
     done
     echo "dtp_free_port: no free port found" >&2
     return 1
 }
-# Note: $(dtp_free_port) runs in a subshell, so DTP_PORTS_GIVEN cannot
-# remember it there; use `dtp_free_port_var VAR` when a test needs several.
-dtp_free_port_var() {
-    local _p
-    _p=$(dtp_free_port) || return 1
-    DTP_PORTS_GIVEN+=("$_p")
-    printf -v "$1" '%s' "$_p"
-}
 
-# dtp_wait_port PORT [HOST] [TIMEOUT_S]: wait until HOST:PORT accepts a TCP
-# connection; 1 on timeout.
+# dtp_wait_port PORT [HOST] [TIMEOUT_S]: wait until a TCP socket listens on
+# HOST:PORT (bound to HOST itself or to the wildcard address); 1 on timeout.
+# Looks at the listening sockets with `ss` instead of connecting, so a TLS
+# server does not log a probe connection as a failed handshake; falls back
+# to a connect probe where `ss` is not available.
 dtp_wait_port() {
     local port=${1:?dtp_wait_port PORT [HOST] [TIMEOUT_S]} host=${2:-127.0.0.1} limit=${3:-10}
-    local tries=$((limit * 10)) i
+    local tries=$((limit * 10)) i use_ss=0
+    command -v ss >/dev/null 2>&1 && use_ss=1
     for ((i = 0; i < tries; i++)); do
-        if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+        if [ "$use_ss" = 1 ]; then
+            # Field 4 is "Local Address:Port", e.g. 127.0.0.2:PORT,
+            # 0.0.0.0:PORT, *:PORT, [::]:PORT or [::ffff:127.0.0.1]:PORT.
+            if ss -Hltn "sport = :$port" 2>/dev/null |
+                awk -v h="$host" -v p=":$port" '
+                    { a = $4
+                      if (substr(a, length(a) - length(p) + 1) != p) next
+                      a = substr(a, 1, length(a) - length(p))
+                      if (a == h || a == "[" h "]" || a == "[::ffff:" h "]" ||
+                          a == "0.0.0.0" || a == "*" || a == "[::]") found = 1 }
+                    END { exit !found }'; then
+                return 0
+            fi
+        elif (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
             return 0
         fi
         sleep 0.1
     done
-    echo "dtp_wait_port: nothing accepted on $host:$port within ${limit} s" >&2
+    echo "dtp_wait_port: nothing listening on $host:$port within ${limit} s" >&2
     return 1
 }
 
@@ -247,8 +290,8 @@ $(tail -n 40 "$file")"
 # Layout: 128-byte preamble, "DICM", then (0002,0000) UL explicit VR, i.e.
 # bytes 132-139 = 02 00 00 00 'U' 'L' 04 00, value at 140, little endian.
 _dtp_dataset_offset() {
-    local b
-    b=($(od -An -v -tu1 -j128 -N16 -- "$1" 2>/dev/null)) || true
+    local b=()
+    read -r -a b < <(od -An -v -tu1 -j128 -N16 -- "$1" 2>/dev/null) || true
     if [ ${#b[@]} -ne 16 ] ||
        [ "${b[*]:0:12}" != "68 73 67 77 2 0 0 0 85 76 4 0" ]; then
         echo "dtp: $1: not a DICOM Part 10 file with a (0002,0000) group length" >&2
@@ -274,13 +317,14 @@ _dtp_sop_uids() {
         awk '/^# dcmdump \([0-9]+\/[0-9]+\): / { sub(/^# dcmdump \([0-9]+\/[0-9]+\): /, ""); f = $0; next }
              /^\(0008,0018\) UI \[/ && f != "" {
                  uid = $0; sub(/^[^[]*\[/, "", uid); sub(/\].*$/, "", uid)
-                 print uid "\t" f; f = "" }'
-    return 0
+                 print uid "\t" f; f = "" }' || true
 }
 
 # dtp_same_tree SRC_FILES... -- DIR: every source object must be stored in DIR
 # (matched by SOP Instance UID, anywhere below DIR) with an identical dataset,
-# and DIR must hold no leftover temporary files (*.part, dot-files).
+# and DIR must hold no leftover temporary files (*.part, dot-files).  Extra
+# objects in DIR are allowed; if a UID is stored twice, the first path in
+# sort order is compared.
 dtp_same_tree() {
     local srcs=() dir f uid problems=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do srcs+=("$1"); shift; done
@@ -292,7 +336,7 @@ dtp_same_tree() {
     local -A stored=()
     local stored_files=()
     while IFS= read -r -d '' f; do stored_files+=("$f"); done \
-        < <(find "$dir" -type f ! -name '*.part' ! -name '.*' -print0)
+        < <(find "$dir" -type f ! -name '*.part' ! -name '.*' -print0 | sort -z)
     while IFS=$'\t' read -r uid f; do
         [ -n "${stored[$uid]:-}" ] || stored[$uid]=$f
     done < <(_dtp_sop_uids "${stored_files[@]}")
