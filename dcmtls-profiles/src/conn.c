@@ -60,11 +60,14 @@ dtp_conn *dtp_conn_new(dtp_ctx *ctx, int fd, struct dtp_error *err)
     conn->fd = fd;
     conn->alert_received = -1;
     conn->ssl = SSL_new(ctx->ssl_ctx);
-    if (!conn->ssl || SSL_set_fd(conn->ssl, fd) != 1) {
+    BIO *bio = conn->ssl ? BIO_new(ctx->sock_method) : NULL;
+    if (!bio) {
         dtp__fail(err, DTP_R_INTERNAL, true, "SSL_new");
         dtp_conn_free(conn);
         return NULL;
     }
+    BIO_set_fd(bio, fd, BIO_NOCLOSE);
+    SSL_set_bio(conn->ssl, bio, bio);
     SSL_set_msg_callback(conn->ssl, msg_cb);
     SSL_set_msg_callback_arg(conn->ssl, conn);
     if (ctx->role == DTP_ROLE_SERVER)
@@ -410,7 +413,7 @@ int dtp_conn_handshake(dtp_conn *conn)
         rc = check_negotiated(conn);
     if (rc != DTP_OK) {
         const struct dtp_reason *r = dtp_reason_by_code(rc);
-        dtp__log(conn->ctx, DTP_LOG_ERROR, "TLS handshake failed: reason %d %s: %s", rc, r ? r->name : "?",
+        dtp__log(conn->ctx, DTP_LOG_INFO, "TLS handshake failed: reason %d %s: %s", rc, r ? r->name : "?",
                  conn->error.detail);
         return rc;
     }

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
+#include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -47,6 +50,41 @@ int dtp__fail(struct dtp_error *err, int code, bool with_openssl, const char *fm
     if (with_openssl)
         ERR_clear_error();
     return code;
+}
+
+/* ---- a socket BIO without SIGPIPE ---------------------------------- */
+
+/* OpenSSL's socket BIO writes with write(2): a peer that vanished kills
+ * the whole process with SIGPIPE unless the application ignores it. This
+ * method is the stock socket BIO with send(MSG_NOSIGNAL) as its writer,
+ * so a dropped peer is an error code (IO_ERROR), as it must be. */
+static int nosig_write(BIO *b, const char *buf, int len)
+{
+    int fd = -1;
+    BIO_get_fd(b, &fd);
+    ssize_t n;
+    do
+        n = send(fd, buf, (size_t)len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    BIO_clear_retry_flags(b);
+    if (n <= 0 && BIO_sock_should_retry((int)n))
+        BIO_set_retry_write(b);
+    return (int)n;
+}
+
+static BIO_METHOD *nosig_socket_method(void)
+{
+    const BIO_METHOD *base = BIO_s_socket();
+    BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOCKET, "dtp socket");
+    if (!m)
+        return NULL;
+    BIO_meth_set_write(m, nosig_write);
+    BIO_meth_set_read(m, BIO_meth_get_read(base));
+    BIO_meth_set_puts(m, BIO_meth_get_puts(base));
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
+    BIO_meth_set_create(m, BIO_meth_get_create(base));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
+    return m;
 }
 
 /* ---- key sizes ---------------------------------------------------- */
@@ -478,6 +516,12 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
         return NULL;
     }
     SSL_CTX_set_app_data(ctx->ssl_ctx, ctx);
+    ctx->sock_method = nosig_socket_method();
+    if (!ctx->sock_method) {
+        dtp__fail(err, DTP_R_INTERNAL, true, "BIO_meth_new");
+        dtp_ctx_free(ctx);
+        return NULL;
+    }
     if (cfg->relax_key_sizes)
         dtp__log(ctx, DTP_LOG_WARN, "B5 key-size minimums of profile %s are relaxed by explicit option", p->key);
 
@@ -513,6 +557,7 @@ void dtp_ctx_free(dtp_ctx *ctx)
     if (!ctx)
         return;
     SSL_CTX_free(ctx->ssl_ctx);
+    BIO_meth_free(ctx->sock_method);
     free(ctx);
 }
 

@@ -8,6 +8,7 @@
 
 struct dtp_ctx {
     SSL_CTX *ssl_ctx;
+    BIO_METHOD *sock_method; /* socket BIO that never raises SIGPIPE */
     const struct dtp_profile *profile;
     int role;
     int verify;

@@ -235,7 +235,8 @@ struct dtp_session_info {
     bool resumed;
 };
 
-/* Wraps fd (a connected TCP socket; the caller keeps ownership of the fd). */
+/* Wraps fd (a connected socket; the caller keeps ownership of the fd).
+ * Writes use MSG_NOSIGNAL: a vanished peer is an IO_ERROR, never SIGPIPE. */
 dtp_conn *dtp_conn_new(dtp_ctx *ctx, int fd, struct dtp_error *err);
 void dtp_conn_free(dtp_conn *conn); /* does not close fd */
 
