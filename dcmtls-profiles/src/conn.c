@@ -26,6 +26,7 @@ struct dtp_conn {
     unsigned char first_header[5];
     bool have_first_header;
     int alert_received; /* last fatal alert from the peer, -1 if none */
+    bool app_data_read; /* any application byte received yet */
     struct dtp_error error;
     struct dtp_session_info info;
 };
@@ -212,6 +213,11 @@ static void describe_first_header(const dtp_conn *conn, char *out, size_t len)
 static int record_failure(dtp_conn *conn, int ret, int ssl_err, int saved_errno, bool in_handshake)
 {
     (void)ret;
+    /* In TLS 1.3 the client finishes first; a server that refuses its
+     * certificate says so with an alert on the client's first read. Before
+     * any application byte, that alert is the handshake's outcome. */
+    if (!in_handshake && !conn->app_data_read && conn->alert_received >= 0)
+        in_handshake = true;
     struct dtp_error *e = &conn->error;
     unsigned long packed = ERR_peek_error(); /* the first, root cause */
     char ossl[256] = "";
@@ -436,8 +442,10 @@ ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len)
         size_t got = 0;
         errno = 0;
         int r = SSL_read_ex(conn->ssl, buf, len, &got);
-        if (r == 1)
+        if (r == 1) {
+            conn->app_data_read = true;
             return (ssize_t)got;
+        }
         int saved_errno = errno;
         int e = SSL_get_error(conn->ssl, r);
         if (e == SSL_ERROR_ZERO_RETURN)

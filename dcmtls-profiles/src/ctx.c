@@ -410,6 +410,41 @@ static int setup_dh(dtp_ctx *ctx, const char *dh_file, struct dtp_error *err)
     return DTP_OK; /* ownership passed to the SSL_CTX */
 }
 
+/* Enforce the profile's minimums inside the handshake, so a refusal is a
+ * TLS alert the peer sees rather than a silent close afterwards. */
+
+/* Security callback: a peer's ephemeral DH key below min_dhe_bits fails the
+ * handshake (OpenSSL: DH_KEY_TOO_SMALL, alert handshake_failure), also on
+ * the BCP195 context whose security level 0 would accept 1024 bits (E5, B5).
+ * Everything else is OpenSSL's default policy for this context's level. */
+static int security_cb(const SSL *s, const SSL_CTX *c, int op, int bits, int nid, void *other, void *ex)
+{
+    const dtp_ctx *ctx = SSL_CTX_get_app_data(c ? c : SSL_get_SSL_CTX(s));
+    if (ctx && op == SSL_SECOP_TMP_DH && other && !ctx->relax_key_sizes &&
+        EVP_PKEY_get_bits((const EVP_PKEY *)other) < ctx->profile->min_dhe_bits)
+        return 0;
+    return ctx && ctx->default_security_cb ? ctx->default_security_cb(s, c, op, bits, nid, other, ex) : 1;
+}
+
+/* Verify callback: a peer certificate key below the profile minimum fails
+ * verification with EE_KEY_TOO_SMALL (B5), whatever the security level. */
+static int verify_cb(int ok, X509_STORE_CTX *store)
+{
+    if (!ok || X509_STORE_CTX_get_error_depth(store) != 0)
+        return ok;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    const dtp_ctx *ctx = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+    EVP_PKEY *key = X509_get0_pubkey(X509_STORE_CTX_get_current_cert(store));
+    if (!ctx || !key || ctx->relax_key_sizes)
+        return ok;
+    int min = dtp__min_cert_bits(ctx->profile, key);
+    if (min && dtp__key_bits(key) < min) {
+        X509_STORE_CTX_set_error(store, X509_V_ERR_EE_KEY_TOO_SMALL);
+        return 0;
+    }
+    return ok;
+}
+
 static int setup_trust(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp_error *err)
 {
     if ((cfg->ca_file || cfg->ca_dir) && SSL_CTX_load_verify_locations(ctx->ssl_ctx, cfg->ca_file, cfg->ca_dir) != 1)
@@ -458,7 +493,7 @@ static int setup_trust(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp_er
     if (mode != SSL_VERIFY_NONE && !have_trust)
         return dtp__fail(err, DTP_R_CONFIG_INVALID, false,
                          "peer verification needs trusted CA certificates (+cf FILE or +cd DIR), or -ic to ignore");
-    SSL_CTX_set_verify(ctx->ssl_ctx, mode, NULL);
+    SSL_CTX_set_verify(ctx->ssl_ctx, mode, verify_cb);
     return DTP_OK;
 }
 
@@ -524,6 +559,9 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
     }
     if (cfg->relax_key_sizes)
         dtp__log(ctx, DTP_LOG_WARN, "B5 key-size minimums of profile %s are relaxed by explicit option", p->key);
+
+    ctx->default_security_cb = SSL_CTX_get_security_callback(ctx->ssl_ctx);
+    SSL_CTX_set_security_callback(ctx->ssl_ctx, security_cb);
 
     int rc = dtp__apply_profile(ctx->ssl_ctx, p, cfg->role, err);
     if (rc == DTP_OK)

@@ -9,6 +9,9 @@
 struct dtp_ctx {
     SSL_CTX *ssl_ctx;
     BIO_METHOD *sock_method; /* socket BIO that never raises SIGPIPE */
+    /* OpenSSL's own security callback, which ours consults after the
+     * profile's minimums (B5, E5). */
+    int (*default_security_cb)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
     const struct dtp_profile *profile;
     int role;
     int verify;

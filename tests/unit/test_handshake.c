@@ -176,14 +176,12 @@ static int client_cert_missing(void)
     CHECK(run_pair(mk(cf), mk(SERVER("bcp195-nd", "rsa")), &c, &s) == 0);
     CHECK_REASON(DTP_R_PEER_CERT_MISSING, s.rc, DETAIL(s));
     /* In TLS 1.3 the client finishes first and meets the server's alert on
-     * its first read: a session alert naming "certificate_required". */
+     * its first read; before any application data that is still the
+     * handshake's outcome: PEER_ALERT naming certificate_required. */
     char buf[16];
-    if (c.rc == DTP_OK) {
-        CHECK(dtp_conn_read(c.conn, buf, sizeof buf) == -1);
-        CHECK_REASON(DTP_R_SESSION_ALERT, dtp_conn_error(c.conn)->code, DETAIL(c));
-    } else {
-        CHECK_REASON(DTP_R_PEER_ALERT, c.rc, DETAIL(c));
-    }
+    CHECK_REASON(DTP_OK, c.rc, DETAIL(c));
+    CHECK(dtp_conn_read(c.conn, buf, sizeof buf) == -1);
+    CHECK_REASON(DTP_R_PEER_ALERT, dtp_conn_error(c.conn)->code, DETAIL(c));
     printf("client: %s\n", DETAIL(c));
     CHECK(strstr(DETAIL(c), "certificate_required") != NULL);
     done(&c, &s);
@@ -211,6 +209,42 @@ static int no_shared_suite(void)
      * Extended client, which can only meet at TLS 1.2. */
     struct fx sf = SERVER("bcp195", "ec");
     return expect_fail(CLIENT("bcp195-ex", "rsa"), sf, DTP_R_PEER_ALERT, DTP_R_NO_SHARED_SUITE);
+}
+
+static int weak_dh_refused_in_handshake(void)
+{
+    /* A server with 1024-bit DH (possible only relaxed, under bcp195) and
+     * DHE only: a bcp195 client refuses it inside the handshake, with an
+     * alert the server sees, although its context runs at security level 0
+     * (B5; E5 for the other profiles, where OpenSSL's level refuses too). */
+    static const char *const profiles[] = {"bcp195", "bcp195-nd", "bcp195-ex", "cryptrec"};
+    for (size_t i = 0; i < 4; i++) {
+        struct fx sf = SERVER("bcp195", "rsa");
+        sf.dh = "dh1024.pem";
+        sf.relax = true;
+        dtp_ctx *sctx = mk(sf);
+        CHECK(sctx);
+        SSL_CTX_set_cipher_list(dtp_ctx_ssl_ctx(sctx), "DHE-RSA-AES128-GCM-SHA256");
+        SSL_CTX_set_max_proto_version(dtp_ctx_ssl_ctx(sctx), TLS1_2_VERSION);
+        struct side c, s;
+        CHECK(run_pair(mk(CLIENT(profiles[i], "rsa")), sctx, &c, &s) == 0);
+        printf("%s client: %s\n", profiles[i], DETAIL(c));
+        CHECK_REASON(DTP_R_EPHEMERAL_KEY_WEAK, c.rc, DETAIL(c));
+        CHECK_REASON(DTP_R_PEER_ALERT, s.rc, DETAIL(s));
+        done(&c, &s);
+    }
+    return 0;
+}
+
+static int weak_peer_cert_refused_in_handshake(void)
+{
+    /* An RSA-1024 server certificate (relaxed bcp195 server) is refused by
+     * a strict bcp195 client during verification (B5), with an alert. */
+    struct fx sf = SERVER("bcp195", "rsa");
+    sf.cert = "rsa1024-server.pem";
+    sf.key = "rsa1024-server.key";
+    sf.relax = true;
+    return expect_fail(CLIENT("bcp195", "rsa"), sf, DTP_R_PEER_CERT_WEAK, DTP_R_PEER_ALERT);
 }
 
 static int established(struct side *c, struct side *s)
@@ -306,7 +340,8 @@ static int not_tls_plain_dicom(void)
 static const struct check_case cases[] = {
     CASE(nd_rsa_tls13), CASE(ex_rsa_tls12_only), CASE(ex_ecdsa), CASE(cryptrec_tls13_aes_only),
     CASE(bcp195_not_downgraded), CASE(untrusted_server), CASE(expired_server), CASE(revoked_client),
-    CASE(client_cert_missing), CASE(version_refused), CASE(no_shared_suite), CASE(close_notify_then_eof),
+    CASE(client_cert_missing), CASE(version_refused), CASE(no_shared_suite), CASE(weak_dh_refused_in_handshake),
+    CASE(weak_peer_cert_refused_in_handshake), CASE(close_notify_then_eof),
     CASE(truncation_detected), CASE(wait_readable_counts_buffered), CASE(handshake_timeout),
     CASE(not_tls_plain_dicom),
 };
