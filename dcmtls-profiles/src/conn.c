@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <openssl/err.h>
@@ -370,6 +371,28 @@ static int check_negotiated(dtp_conn *conn)
     return DTP_OK;
 }
 
+/* After a failed handshake: stop sending and read what the peer still
+ * sends, briefly, so the kernel does not answer its in-flight data (a
+ * TLS 1.3 client's Finished and first PDU) with a reset that destroys our
+ * alert before the peer reads it. Bounded; never for a silent peer. */
+static void linger_after_failure(dtp_conn *conn)
+{
+    if (conn->error.code == DTP_R_HANDSHAKE_TIMEOUT || conn->error.code == DTP_R_HANDSHAKE_EOF)
+        return;
+    shutdown(conn->fd, SHUT_WR);
+    long long deadline = now_ms() + 500;
+    char sink[4096];
+    for (;;) {
+        long long left = deadline - now_ms();
+        struct pollfd pfd = {conn->fd, POLLIN, 0};
+        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+            break;
+        ssize_t n = recv(conn->fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+            break;
+    }
+}
+
 int dtp_conn_handshake(dtp_conn *conn)
 {
     if (!conn)
@@ -414,9 +437,11 @@ int dtp_conn_handshake(dtp_conn *conn)
             break;
         }
     }
-    fcntl(conn->fd, F_SETFL, flags);
     if (rc == DTP_OK)
         rc = check_negotiated(conn);
+    if (rc != DTP_OK)
+        linger_after_failure(conn);
+    fcntl(conn->fd, F_SETFL, flags);
     if (rc != DTP_OK) {
         const struct dtp_reason *r = dtp_reason_by_code(rc);
         dtp__log(conn->ctx, DTP_LOG_INFO, "TLS handshake failed: reason %d %s: %s", rc, r ? r->name : "?",
