@@ -1,6 +1,8 @@
 /* TLS options and table printing shared by the two apps. */
 #include "common.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +15,14 @@ DtpTlsOptions::DtpTlsOptions()
 {
 }
 
-void dtpSocketDefaults() { setenv("TCP_NODELAY", "1", 0); }
+void dtpAppDefaults()
+{
+    setenv("TCP_NODELAY", "1", 0);
+    static char logBuffer[16384];
+    setvbuf(stderr, logBuffer, _IOLBF, sizeof logBuffer);
+    STD_NAMESPACE cerr.unsetf(STD_NAMESPACE ios_base::unitbuf);
+    signal(SIGPIPE, SIG_IGN);
+}
 
 int dtpExitCodeForReason(int code)
 {

@@ -29,10 +29,14 @@ enum {
     DTP_EXIT_LISTEN = 8       /* SCP cannot listen on the address/port */
 };
 
-/* TCP_NODELAY on by default (DCMTK 3.6.7 leaves Nagle on unless the
- * TCP_NODELAY environment variable says otherwise; small PDUs then wait
- * for delayed ACKs). An explicit TCP_NODELAY=0 in the environment wins. */
-void dtpSocketDefaults();
+/* Process defaults of both apps, called first in main():
+ * - TCP_NODELAY on (DCMTK 3.6.7 leaves Nagle on unless the TCP_NODELAY
+ *   environment variable says otherwise, and small PDUs then wait for
+ *   delayed ACKs); an explicit TCP_NODELAY=0 in the environment wins.
+ * - one write(2) per log line: the SCP's association processes share
+ *   stderr, and DCMTK's logger writes a line in four pieces otherwise.
+ * - SIGPIPE ignored (DCMTK's plain TCP connections write with send(2)). */
+void dtpAppDefaults();
 
 /* Maps a reason code to the exit code above. */
 int dtpExitCodeForReason(int code);

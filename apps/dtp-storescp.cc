@@ -211,8 +211,7 @@ static void reapChildren(const OFString &outDir, std::set<pid_t> &children, OFBo
 
 int main(int argc, char *argv[])
 {
-    signal(SIGPIPE, SIG_IGN);
-    dtpSocketDefaults();
+    dtpAppDefaults();
     OFConsoleApplication app("dtp-storescp", "DICOM storage (C-STORE) SCP with DICOM TLS profiles");
     OFCommandLine cmd;
     cmd.setParamColumn(LONGCOL + SHORTCOL + 4);

@@ -75,8 +75,7 @@ static int failureExit(DtpTransportLayer *layer, const char *what, const OFCondi
 
 int main(int argc, char *argv[])
 {
-    signal(SIGPIPE, SIG_IGN);
-    dtpSocketDefaults(); /* a dropped peer is an error code, not a signal */
+    dtpAppDefaults();
     OFConsoleApplication app("dtp-storescu", "DICOM storage (C-STORE) SCU with DICOM TLS profiles");
     OFCommandLine cmd;
     cmd.setParamColumn(LONGCOL + SHORTCOL + 4);

@@ -1,0 +1,81 @@
+#!/bin/bash
+# transfer.sh PROFILE KEYTYPE -- dtp-storescu -> dtp-storescp over one TLS
+# profile with RSA or ECDSA certificates: every object arrives byte-identical.
+#
+#   PROFILE  bcp195 | bcp195-nd | bcp195-ex | cryptrec
+#   KEYTYPE  rsa | ec  (server-KEYTYPE / client-KEYTYPE certificates)
+#
+# Checks: the SCU exits 0 and stores all objects; both sides report the
+# negotiated version and suite (B6), which must be TLS 1.2 for bcp195-ex
+# (E4: no TLS 1.3 suite is listed) and TLS 1.3 for the others (strongest
+# level first, B1/N3/K5), with a suite of the profile for the key type; the
+# received datasets are identical and no temporary file is left behind.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+[ $# -eq 2 ] || { echo "usage: $0 PROFILE rsa|ec" >&2; exit 1; }
+PROFILE=$1 KEYTYPE=$2
+case $KEYTYPE in rsa | ec) ;; *) echo "$0: KEYTYPE must be rsa or ec" >&2; exit 1 ;; esac
+
+# Expected version and suite pattern (names as dtp_session_format prints them).
+case $KEYTYPE in
+    rsa) KX12='(ECDHE|DHE)_RSA' ;;
+    ec)  KX12='ECDHE_ECDSA' ;;
+esac
+case $PROFILE in
+    bcp195-ex)
+        VERSION=TLSv1.2
+        SUITE="TLS_${KX12}_WITH_AES_(128_GCM_SHA256|256_GCM_SHA384)" ;;
+    cryptrec)                # K5: AES-GCM only, no ChaCha20
+        VERSION=TLSv1.3
+        SUITE='TLS_AES_(128_GCM_SHA256|256_GCM_SHA384)' ;;
+    bcp195 | bcp195-nd)
+        VERSION=TLSv1.3
+        SUITE='TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)' ;;
+    *) echo "$0: unknown profile $PROFILE" >&2; exit 1 ;;
+esac
+
+dtp_init "transfer-$PROFILE-$KEYTYPE"
+: "${DTP_BIN:?}" "${DTP_PKI:?}" "${DTP_DATA:?}"
+dtp_need_cmd dcmdump timeout setsid
+PKI=$DTP_PKI
+
+OUT=$DTP_WORK/out
+mkdir "$OUT"
+mapfile -t SENT < <(find "$DTP_DATA/small" "$DTP_DATA/medium" "$DTP_DATA/tree" -name '*.dcm' -type f | sort)
+[ ${#SENT[@]} -eq 7 ] || dtp_fail "expected 7 fixture objects in $DTP_DATA, found ${#SENT[@]}"
+
+port=$(dtp_free_port)
+dtp_start scp "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$PROFILE" \
+    +tls "$PKI/server-$KEYTYPE.key" "$PKI/server-$KEYTYPE.pem" +cf "$PKI/ca.pem" \
+    -od "$OUT" -v "$port"
+dtp_wait_port "$port" 127.0.0.1 10 || dtp_fail "dtp-storescp did not listen on 127.0.0.1:$port"
+
+DTP_CMD_TIMEOUT=30 dtp_expect_exit 0 "$DTP_BIN/dtp-storescu" --profile "$PROFILE" \
+    +tls "$PKI/client-$KEYTYPE.key" "$PKI/client-$KEYTYPE.pem" +cf "$PKI/ca.pem" \
+    127.0.0.1 "$port" "$DTP_DATA/small" "$DTP_DATA/medium" "$DTP_DATA/tree"
+cp "$DTP_WORK/last.out" "$DTP_WORK/scu.log"
+
+# SCU side: negotiated version/suite and the server's identity.
+dtp_expect_grep "^TLS: profile $PROFILE: $VERSION $SUITE group=[^ ]+ peer=/CN=localhost\$" "$DTP_WORK/scu.log"
+dtp_expect_grep "^summary: 7 of 7 objects stored," "$DTP_WORK/scu.log"
+
+# SCP side: wait (bounded) for the association process to log its end.
+for ((i = 0; i < 100; i++)); do
+    grep -Eq 'association from .*( ended:|provider reason)' "$DTP_WORK/scp.log" && break
+    sleep 0.1
+done
+dtp_expect_grep "I: association from 127\.0\.0\.1:[0-9]+: TLS $VERSION $SUITE group=[^ ]+ peer=/CN=dtp test client\$" "$DTP_WORK/scp.log"
+dtp_expect_grep "association from 127\.0\.0\.1:[0-9]+ ended: 7 objects stored \([0-9]+ bytes\), 0 failed" "$DTP_WORK/scp.log"
+# Exactly one connection was made: nothing else may have failed.
+if grep -q 'provider reason' "$DTP_WORK/scp.log"; then
+    dtp_fail "dtp-storescp logged a failed association: $(grep 'provider reason' "$DTP_WORK/scp.log")"
+fi
+
+dtp_same_tree "${SENT[@]}" -- "$OUT"
+n=$(find "$OUT" -type f | wc -l)
+[ "$n" -eq 7 ] || dtp_fail "expected exactly 7 files in $OUT, found $n: $(ls -A "$OUT")"
+
+echo "PASS: $PROFILE/$KEYTYPE: $(grep '^TLS: ' "$DTP_WORK/scu.log")"
