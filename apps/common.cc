@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmtk/dcmdata/cmdlnarg.h"
 #include "dcmtk/ofstd/ofstream.h"
 
 DtpTlsOptions::DtpTlsOptions()
@@ -36,25 +37,60 @@ int dtpExitCodeForReason(int code)
     return DTP_EXIT_TRANSFER;
 }
 
-void dtpAddInfoOptions(OFCommandLine &cmd)
+void dtpAddGeneralOptions(OFCommandLine &cmd)
 {
-    cmd.addOption("--list-profiles", "list the TLS profiles, their suites and what this build offers, and exit",
+    cmd.setOptionColumns(LONGCOL, SHORTCOL);
+    cmd.addGroup("general options:", LONGCOL, SHORTCOL + 2);
+    cmd.addOption("--help", "-h", "print this help text and exit", OFCommandLine::AF_Exclusive);
+    cmd.addOption("--version", "print version information and exit", OFCommandLine::AF_Exclusive);
+    cmd.addOption("--list-profiles", "list the TLS profiles, their suites and what\nthis build offers, and exit",
                   OFCommandLine::AF_Exclusive);
-    cmd.addOption("--print-conformance", "print the TLS part of a DICOM Conformance Statement and exit",
+    cmd.addOption("--print-conformance", "print the TLS part of a DICOM Conformance\nStatement and exit",
                   OFCommandLine::AF_Exclusive);
+    OFLog::addOptions(cmd);
 }
 
-OFBool dtpHandleInfoOptions(OFCommandLine &cmd, const char *app)
+int dtpParseCommandLine(OFConsoleApplication &app, OFCommandLine &cmd, int argc, char *argv[], const char *name)
 {
-    if (cmd.findOption("--list-profiles")) {
-        dtpPrintProfiles(COUT);
-        return OFTrue;
+    prepareCmdLineArgs(argc, argv, name);
+    if (!app.parseCommandLine(cmd, argc, argv))
+        return DTP_EXIT_USAGE;
+    if (cmd.hasExclusiveOption()) {
+        if (cmd.findOption("--version")) {
+            app.printHeader(OFTrue);
+            return DTP_EXIT_OK;
+        }
+        if (cmd.findOption("--list-profiles")) {
+            dtpPrintProfiles(COUT);
+            return DTP_EXIT_OK;
+        }
+        if (cmd.findOption("--print-conformance")) {
+            dtpPrintConformance(COUT, name);
+            return DTP_EXIT_OK;
+        }
     }
-    if (cmd.findOption("--print-conformance")) {
-        dtpPrintConformance(COUT, app);
-        return OFTrue;
-    }
-    return OFFalse;
+    OFLog::configureFromCommandLine(cmd, app);
+    return -1;
+}
+
+DtpAssocOptions::DtpAssocOptions() : maxPDU(ASC_DEFAULTMAXPDU), acseTimeout(30), dimseTimeout(0) {}
+
+void dtpAddAssocOptions(OFCommandLine &cmd)
+{
+    cmd.addOption("--acse-timeout", "-ta", 1, "[s]econds: integer (default: 30)", "timeout for ACSE messages");
+    cmd.addOption("--dimse-timeout", "-td", 1, "[s]econds: integer (default: unlimited)", "timeout for DIMSE messages");
+    cmd.addOption("--max-pdu", "-pdu", 1, "[n]umber of bytes: integer (4096..131072)",
+                  "set max receive pdu to n bytes (default: 16384)");
+}
+
+void dtpParseAssocOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpAssocOptions &opt)
+{
+    if (cmd.findOption("--acse-timeout"))
+        app.checkValue(cmd.getValueAndCheckMin(opt.acseTimeout, 1));
+    if (cmd.findOption("--dimse-timeout"))
+        app.checkValue(cmd.getValueAndCheckMin(opt.dimseTimeout, 1));
+    if (cmd.findOption("--max-pdu"))
+        app.checkValue(cmd.getValueAndCheckMinMax(opt.maxPDU, ASC_MINIMUMPDUSIZE, ASC_MAXIMUMPDUSIZE));
 }
 
 void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server)
@@ -175,27 +211,19 @@ void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOpt
     if (profileGiven && !cmd.findOption("--disable-tls"))
         opt.enabled = OFTrue;
 
-    if (cmd.findOption("--key-password-file")) {
-        const char *f;
-        app.checkValue(cmd.getValue(f));
-        static OFString spec;
-        spec = OFString("file:") + f;
-        opt.passwordSpec = spec.c_str();
-    }
-    if (cmd.findOption("--key-password-env")) {
-        const char *v;
-        app.checkValue(cmd.getValue(v));
-        static OFString spec;
-        spec = OFString("env:") + v;
-        opt.passwordSpec = spec.c_str();
-    }
-    if (cmd.findOption("--use-passwd")) {
-        const char *p;
-        app.checkValue(cmd.getValue(p));
-        static OFString spec;
-        spec = OFString("pass:") + p;
-        opt.passwordSpec = spec.c_str();
-    }
+    /* The password source, kept as "file:", "env:" or "pass:" spec. */
+    static const struct {
+        const char *option, *prefix;
+    } passwordOptions[] = {
+        {"--key-password-file", "file:"}, {"--key-password-env", "env:"}, {"--use-passwd", "pass:"}};
+    static OFString passwordSpec;
+    for (size_t i = 0; i < sizeof passwordOptions / sizeof passwordOptions[0]; i++)
+        if (cmd.findOption(passwordOptions[i].option)) {
+            const char *v;
+            app.checkValue(cmd.getValue(v));
+            passwordSpec = OFString(passwordOptions[i].prefix) + v;
+            opt.passwordSpec = passwordSpec.c_str();
+        }
     if (cmd.findOption("--null-passwd"))
         opt.passwordSpec = "pass:";
     if (cmd.findOption("--add-cert-file"))

@@ -8,6 +8,7 @@
 #include "dcmtk/ofstd/ofcmdln.h"
 #include "dcmtk/ofstd/ofconapp.h"
 #include "dcmtk/ofstd/ofstring.h"
+#include "dcmtk/dcmnet/assoc.h"
 
 #include "dtp/dcmtk_layer.h"
 #include "dtp/dtp.h"
@@ -41,6 +42,21 @@ void dtpAppDefaults();
 /* Maps a reason code to the exit code above. */
 int dtpExitCodeForReason(int code);
 
+/* -h, --version, --list-profiles, --print-conformance, DCMTK's log options. */
+void dtpAddGeneralOptions(OFCommandLine &cmd);
+/* Parses argv: returns -1 to go on, or the code to exit with (syntax
+ * error, or an exclusive option such as --help or --list-profiles done). */
+int dtpParseCommandLine(OFConsoleApplication &app, OFCommandLine &cmd, int argc, char *argv[], const char *name);
+
+/* -ta, -td, -pdu as in storescu/storescp. */
+struct DtpAssocOptions {
+    OFCmdUnsignedInt maxPDU;
+    OFCmdSignedInt acseTimeout, dimseTimeout; /* dimseTimeout 0: blocking */
+    DtpAssocOptions();
+};
+void dtpAddAssocOptions(OFCommandLine &cmd);
+void dtpParseAssocOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpAssocOptions &opt);
+
 struct DtpTlsOptions {
     OFBool enabled;
     const char *keyFile, *certFile;
@@ -57,10 +73,6 @@ struct DtpTlsOptions {
 /* Adds the TLS option groups to cmd (DCMTK spellings: +tls, +cf, +cd,
  * -rc/-vc/-ic, +dp, +crl, +px/+py/+pz, +pw ...; plus --profile etc.). */
 void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server);
-/* Adds --list-profiles and --print-conformance (exclusive options). */
-void dtpAddInfoOptions(OFCommandLine &cmd);
-/* Handles an exclusive info option; returns true if one was handled. */
-OFBool dtpHandleInfoOptions(OFCommandLine &cmd, const char *app);
 /* Reads the TLS options; on a bad profile name prints the reason and
  * exits with DTP_EXIT_TLS_CONFIG. */
 void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOptions &opt);

@@ -124,7 +124,7 @@ private:
 
 /* Serves one association on an accepted socket; returns the exit code. */
 static int serveOne(int fd, const char *peer, DtpTransportLayer *layer, const OFString &outDir, const char *aet,
-                    Uint32 maxPDU, Uint32 acseTimeout, Uint32 dimseTimeout, unsigned short port)
+                    const DtpAssocOptions &assoc, unsigned short port)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -138,11 +138,11 @@ static int serveOne(int fd, const char *peer, DtpTransportLayer *layer, const OF
     scp.setPort(port);
     scp.setAETitle(aet);
     scp.setRespondWithCalledAETitle(OFTrue);
-    scp.setMaxReceivePDULength(maxPDU);
-    scp.setACSETimeout(acseTimeout);
-    if (dimseTimeout) {
+    scp.setMaxReceivePDULength(OFstatic_cast(Uint32, assoc.maxPDU));
+    scp.setACSETimeout(OFstatic_cast(Uint32, assoc.acseTimeout));
+    if (assoc.dimseTimeout > 0) {
         scp.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-        scp.setDIMSETimeout(dimseTimeout);
+        scp.setDIMSETimeout(OFstatic_cast(Uint32, assoc.dimseTimeout));
     }
     scp.setHostLookupEnabled(OFFalse);
     OFList<OFString> ts;
@@ -217,12 +217,7 @@ int main(int argc, char *argv[])
     cmd.setParamColumn(LONGCOL + SHORTCOL + 4);
     cmd.addParam("port", "tcp/ip port number to listen on");
 
-    cmd.setOptionColumns(LONGCOL, SHORTCOL);
-    cmd.addGroup("general options:", LONGCOL, SHORTCOL + 2);
-    cmd.addOption("--help", "-h", "print this help text and exit", OFCommandLine::AF_Exclusive);
-    cmd.addOption("--version", "print version information and exit", OFCommandLine::AF_Exclusive);
-    dtpAddInfoOptions(cmd);
-    OFLog::addOptions(cmd);
+    dtpAddGeneralOptions(cmd);
     cmd.addGroup("multi-process options:");
     cmd.addOption("--fork", "fork one process per association (always on)");
     cmd.addOption("--max-associations", 1, "[n]umber: integer (default: 256)",
@@ -230,10 +225,7 @@ int main(int argc, char *argv[])
     cmd.addGroup("network options:");
     cmd.addOption("--bind", 1, "[a]ddress: string (default: all)", "listen on IPv4 address a only (N4, K4)");
     cmd.addOption("--aetitle", "-aet", 1, "[a]etitle: string", "set my AE title (default: DTP-STORESCP)");
-    cmd.addOption("--acse-timeout", "-ta", 1, "[s]econds: integer (default: 30)", "timeout for ACSE messages");
-    cmd.addOption("--dimse-timeout", "-td", 1, "[s]econds: integer (default: unlimited)", "timeout for DIMSE messages");
-    cmd.addOption("--max-pdu", "-pdu", 1, "[n]umber of bytes: integer (4096..131072)",
-                  "set max receive pdu to n bytes (default: 16384)");
+    dtpAddAssocOptions(cmd);
     cmd.addGroup("output options:");
     cmd.addOption("--output-directory", "-od", 1, "[d]irectory: string (default: \".\")",
                   "write received objects to existing directory d");
@@ -242,23 +234,14 @@ int main(int argc, char *argv[])
     cmd.addSubGroup("0 stopped by SIGTERM/SIGINT, 1 syntax, 2 output directory,\n3 TLS configuration, 8 cannot listen");
 
     DtpTlsOptions tls;
-    OFCmdUnsignedInt port = 0, maxPDU = ASC_DEFAULTMAXPDU, maxChildren = 256;
-    OFCmdSignedInt acseTimeout = 30, dimseTimeout = 0;
+    DtpAssocOptions assoc;
+    OFCmdUnsignedInt port = 0, maxChildren = 256;
     const char *bindAddr = NULL, *aet = "DTP-STORESCP";
     OFString outDir = ".";
 
-    prepareCmdLineArgs(argc, argv, "dtp-storescp");
-    if (!app.parseCommandLine(cmd, argc, argv))
-        return DTP_EXIT_USAGE;
-    if (cmd.hasExclusiveOption()) {
-        if (cmd.findOption("--version")) {
-            app.printHeader(OFTrue);
-            return DTP_EXIT_OK;
-        }
-        if (dtpHandleInfoOptions(cmd, "dtp-storescp"))
-            return DTP_EXIT_OK;
-    }
-    OFLog::configureFromCommandLine(cmd, app);
+    int exitNow = dtpParseCommandLine(app, cmd, argc, argv, "dtp-storescp");
+    if (exitNow >= 0)
+        return exitNow;
     app.checkParam(cmd.getParamAndCheckMinMax(1, port, 1, 65535));
     if (cmd.findOption("--max-associations"))
         app.checkValue(cmd.getValueAndCheckMinMax(maxChildren, 1, 4096));
@@ -266,12 +249,7 @@ int main(int argc, char *argv[])
         app.checkValue(cmd.getValue(bindAddr));
     if (cmd.findOption("--aetitle"))
         app.checkValue(cmd.getValue(aet));
-    if (cmd.findOption("--acse-timeout"))
-        app.checkValue(cmd.getValueAndCheckMin(acseTimeout, 1));
-    if (cmd.findOption("--dimse-timeout"))
-        app.checkValue(cmd.getValueAndCheckMin(dimseTimeout, 1));
-    if (cmd.findOption("--max-pdu"))
-        app.checkValue(cmd.getValueAndCheckMinMax(maxPDU, ASC_MINIMUMPDUSIZE, ASC_MAXIMUMPDUSIZE));
+    dtpParseAssocOptions(app, cmd, assoc);
     if (cmd.findOption("--output-directory")) {
         const char *d;
         app.checkValue(cmd.getValue(d));
@@ -335,9 +313,7 @@ int main(int argc, char *argv[])
         pid_t pid = fork();
         if (pid == 0) {
             close(lfd);
-            _exit(serveOne(fd, peerName, layer, outDir, aet, OFstatic_cast(Uint32, maxPDU),
-                           OFstatic_cast(Uint32, acseTimeout), OFstatic_cast(Uint32, dimseTimeout),
-                           OFstatic_cast(unsigned short, port)));
+            _exit(serveOne(fd, peerName, layer, outDir, aet, assoc, OFstatic_cast(unsigned short, port)));
         }
         if (pid < 0)
             OFLOG_ERROR(logger, "cannot fork for " << peerName << ": " << strerror(errno));

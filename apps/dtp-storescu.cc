@@ -83,12 +83,7 @@ int main(int argc, char *argv[])
     cmd.addParam("port", "tcp/ip port number of peer");
     cmd.addParam("dcmfile-in", "DICOM file or directory to be transmitted", OFCmdParam::PM_MultiMandatory);
 
-    cmd.setOptionColumns(LONGCOL, SHORTCOL);
-    cmd.addGroup("general options:", LONGCOL, SHORTCOL + 2);
-    cmd.addOption("--help", "-h", "print this help text and exit", OFCommandLine::AF_Exclusive);
-    cmd.addOption("--version", "print version information and exit", OFCommandLine::AF_Exclusive);
-    dtpAddInfoOptions(cmd);
-    OFLog::addOptions(cmd);
+    dtpAddGeneralOptions(cmd);
     cmd.addGroup("input options:");
     cmd.addOption("--scan-directories", "+sd", "scan directories for input files (always on)");
     cmd.addOption("--recurse", "+r", "recurse within directories (default)");
@@ -97,34 +92,23 @@ int main(int argc, char *argv[])
     cmd.addOption("--aetitle", "-aet", 1, "[a]etitle: string", "set my calling AE title (default: DTP-STORESCU)");
     cmd.addOption("--call", "-aec", 1, "[a]etitle: string", "set called AE title of peer (default: ANY-SCP)");
     cmd.addOption("--timeout", "-to", 1, "[s]econds: integer (default: 30)", "timeout for connection requests");
-    cmd.addOption("--acse-timeout", "-ta", 1, "[s]econds: integer (default: 30)", "timeout for ACSE messages");
-    cmd.addOption("--dimse-timeout", "-td", 1, "[s]econds: integer (default: unlimited)", "timeout for DIMSE messages");
-    cmd.addOption("--max-pdu", "-pdu", 1, "[n]umber of bytes: integer (4096..131072)",
-                  "set max receive pdu to n bytes (default: 16384)");
+    dtpAddAssocOptions(cmd);
     dtpAddTlsOptions(cmd, OFFalse);
     cmd.addGroup("exit codes:");
     cmd.addSubGroup("0 all stored, 1 syntax, 2 input, 3 TLS configuration, 4 TLS refused,\n"
                     "5 association rejected, 6 transfer failed/aborted, 7 network");
 
     DtpTlsOptions tls;
+    DtpAssocOptions assoc;
     const char *peer = NULL, *callingAE = "DTP-STORESCU", *calledAE = "ANY-SCP";
-    OFCmdUnsignedInt port = 0, maxPDU = ASC_DEFAULTMAXPDU;
-    OFCmdSignedInt connTimeout = 30, acseTimeout = 30, dimseTimeout = 0;
+    OFCmdUnsignedInt port = 0;
+    OFCmdSignedInt connTimeout = 30;
     OFBool recurse = OFTrue;
     OFList<OFString> inputs;
 
-    prepareCmdLineArgs(argc, argv, "dtp-storescu");
-    if (!app.parseCommandLine(cmd, argc, argv))
-        return DTP_EXIT_USAGE;
-    if (cmd.hasExclusiveOption()) {
-        if (cmd.findOption("--version")) {
-            app.printHeader(OFTrue);
-            return DTP_EXIT_OK;
-        }
-        if (dtpHandleInfoOptions(cmd, "dtp-storescu"))
-            return DTP_EXIT_OK;
-    }
-    OFLog::configureFromCommandLine(cmd, app);
+    int exitNow = dtpParseCommandLine(app, cmd, argc, argv, "dtp-storescu");
+    if (exitNow >= 0)
+        return exitNow;
     cmd.getParam(1, peer);
     app.checkParam(cmd.getParamAndCheckMinMax(2, port, 1, 65535));
     for (int i = 3; i <= cmd.getParamCount(); i++) {
@@ -140,12 +124,7 @@ int main(int argc, char *argv[])
         app.checkValue(cmd.getValue(calledAE));
     if (cmd.findOption("--timeout"))
         app.checkValue(cmd.getValueAndCheckMin(connTimeout, 1));
-    if (cmd.findOption("--acse-timeout"))
-        app.checkValue(cmd.getValueAndCheckMin(acseTimeout, 1));
-    if (cmd.findOption("--dimse-timeout"))
-        app.checkValue(cmd.getValueAndCheckMin(dimseTimeout, 1));
-    if (cmd.findOption("--max-pdu"))
-        app.checkValue(cmd.getValueAndCheckMinMax(maxPDU, ASC_MINIMUMPDUSIZE, ASC_MAXIMUMPDUSIZE));
+    dtpParseAssocOptions(app, cmd, assoc);
     dtpParseTlsOptions(app, cmd, tls);
 
     /* Input: files, and directories searched with DCMTK's own helper. */
@@ -178,12 +157,12 @@ int main(int argc, char *argv[])
     scu.setPeerAETitle(calledAE);
     scu.setPeerHostName(peer);
     scu.setPeerPort(OFstatic_cast(Uint16, port));
-    scu.setMaxReceivePDULength(OFstatic_cast(Uint32, maxPDU));
-    scu.setACSETimeout(OFstatic_cast(Uint32, acseTimeout));
+    scu.setMaxReceivePDULength(OFstatic_cast(Uint32, assoc.maxPDU));
+    scu.setACSETimeout(OFstatic_cast(Uint32, assoc.acseTimeout));
     scu.setConnectionTimeout(OFstatic_cast(Sint32, connTimeout));
-    if (dimseTimeout > 0) {
+    if (assoc.dimseTimeout > 0) {
         scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-        scu.setDIMSETimeout(OFstatic_cast(Uint32, dimseTimeout));
+        scu.setDIMSETimeout(OFstatic_cast(Uint32, assoc.dimseTimeout));
     }
     scu.setHaltOnUnsuccessfulStoreMode(OFFalse);
     scu.setAllowIllegalProposalMode(OFFalse);
