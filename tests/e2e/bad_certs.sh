@@ -30,6 +30,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/checks.sh"
 
 [ $# -eq 2 ] || { echo "usage: $0 client|server PROFILE" >&2; exit 1; }
 MODE=$1 PROFILE=$2
@@ -43,86 +44,6 @@ dtp_need_cmd timeout setsid
 PKI=$DTP_PKI
 OBJ=$DTP_DATA/small/small-1.dcm
 [ -f "$OBJ" ] || dtp_fail "fixture object $OBJ missing"
-
-# ---- local helpers: record every failed check, report them all at the end.
-ERRORS=()
-CHECKS=0
-LAST_OUT=
-RC_OK=1
-# check_fail MESSAGE: print it now; the final summary repeats its first line.
-check_fail() { ERRORS+=("${1%%$'\n'*}"); printf 'CHECK FAILED: %s\n' "$1" >&2; }
-
-# run_rc CASE WANT CMD...: run CMD (no stdin, time limit), output in
-# $DTP_WORK/CASE.out; record a failure unless it exits WANT ('!0': any
-# failure except a timeout).  Like every check here it returns 0 (set -e):
-# RC_OK says whether the exit code was as wanted.
-run_rc() {
-    local name=$1 want=$2 rc=0 ok=0; shift 2
-    CHECKS=$((CHECKS + 1))
-    LAST_OUT=$DTP_WORK/$name.out
-    timeout -k 5 "${DTP_CMD_TIMEOUT:-30}" "$@" </dev/null >"$LAST_OUT" 2>&1 || rc=$?
-    if [ "$want" = '!0' ]; then
-        [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] && ok=1
-    else
-        [ "$rc" -eq "$want" ] && ok=1
-    fi
-    RC_OK=$ok
-    [ "$ok" = 1 ] && return 0
-    check_fail "$name: expected exit $want, got $rc$([ "$rc" -ne 124 ] || echo ' (timed out)'): $*
-$(tail -n 12 "$LAST_OUT" | sed 's/^/      | /')"
-}
-
-# out_has CASE PATTERN / out_lacks CASE PATTERN: about the last run_rc output.
-out_has() {
-    CHECKS=$((CHECKS + 1))
-    grep -Eq -- "$2" "$LAST_OUT" && return 0
-    if [ "$RC_OK" = 1 ]; then
-        check_fail "$1: expected /$2/ in the output of the command
-$(tail -n 12 "$LAST_OUT" | sed 's/^/      | /')"
-    else
-        check_fail "$1: expected /$2/ in the output of the command (shown above)"
-    fi
-}
-out_lacks() {
-    CHECKS=$((CHECKS + 1))
-    grep -Eq -- "$2" "$LAST_OUT" || return 0
-    check_fail "$1: unexpected /$2/ in the output of the command:
-$(grep -E -- "$2" "$LAST_OUT" | head -n 5 | sed 's/^/      | /')"
-}
-
-# log_lines FILE: how many lines FILE has now (a mark for wait_log).
-log_lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
-
-# wait_log CASE FILE MARK PATTERN [SECONDS]: wait (bounded) until a line of
-# FILE after line MARK matches PATTERN; an SCP child may log after the client
-# has already exited.
-wait_log() {
-    local name=$1 file=$2 mark=$3 pat=$4 limit=${5:-5} i
-    CHECKS=$((CHECKS + 1))
-    for ((i = 0; i < limit * 10; i++)); do
-        # (grep -q reads a process substitution: in a pipe, pipefail could
-        # count tail's SIGPIPE as a miss)
-        grep -Eq -- "$pat" < <(tail -n +"$((mark + 1))" "$file" 2>/dev/null) && return 0
-        sleep 0.1
-    done
-    check_fail "$name: expected /$pat/ in ${file##*/} within $limit s; its new lines:
-$(tail -n +"$((mark + 1))" "$file" 2>/dev/null | tail -n 12 | sed 's/^/      | /')"
-}
-
-finish() {
-    [ ${#ERRORS[@]} -eq 0 ] || dtp_fail "${#ERRORS[@]} of $CHECKS checks failed:
-$(printf -- '- %s\n' "${ERRORS[@]}")"
-    echo "PASS: $CHECKS checks"
-}
-
-# expect_empty CASE DIR: nothing stored, not even a temporary file.
-expect_empty() {
-    CHECKS=$((CHECKS + 1))
-    local left
-    left=$(find "$2" -mindepth 1 2>/dev/null | head -n 5)
-    [ -z "$left" ] || check_fail "$1: expected nothing stored in ${2##*/}, found:
-$(printf '%s\n' "$left" | sed 's/^/      | /')"
-}
 
 # start_scp NAME PROFILE CERTNAME [ARGS...]: dtp-storescp with CERTNAME.key/.pem
 # on 127.0.0.1:$SCP_PORT, output directory $DTP_WORK/out-NAME, log NAME.log.
@@ -147,20 +68,20 @@ ABORT='association from 127\.0\.0\.1:[0-9]+: A-P-ABORT, provider reason'
 # its output, nothing stored; the SCP logs SCP-REASON for the association.
 refused() {
     local c=$1 scu_reason=$2 scp_reason=$3 mark; shift 3
-    mark=$(log_lines "$SCP_LOG")
-    run_rc "$c" 4 "${SCU[@]}" "$@" 127.0.0.1 "$SCP_PORT" "$OBJ"
-    out_has "$c" "E: association failed: A-P-ABORT, provider reason $scu_reason"
-    out_has "$c" '^summary: 0 of 1 objects stored'
-    out_lacks "$c" '^TLS: profile'
-    wait_log "$c" "$SCP_LOG" "$mark" "$ABORT $scp_reason"
-    expect_empty "$c" "$SCP_OUT"
+    mark=$(dtp_log_lines "$SCP_LOG")
+    dtp_run_rc "$c" 4 "${SCU[@]}" "$@" 127.0.0.1 "$SCP_PORT" "$OBJ"
+    dtp_out_has "$c" "E: association failed: A-P-ABORT, provider reason $scu_reason"
+    dtp_out_has "$c" '^summary: 0 of 1 objects stored'
+    dtp_out_lacks "$c" '^TLS: profile'
+    dtp_wait_log "$c" "$SCP_LOG" "$mark" "$ABORT $scp_reason"
+    dtp_check_empty "$c" "$SCP_OUT"
 }
 
 # accepted CASE SCU-ARGS...: the SCU stores the object (exit 0).
 accepted() {
     local c=$1; shift
-    run_rc "$c" 0 "${SCU[@]}" "$@" 127.0.0.1 "$SCP_PORT" "$OBJ"
-    out_has "$c" '^summary: 1 of 1 objects stored'
+    dtp_run_rc "$c" 0 "${SCU[@]}" "$@" 127.0.0.1 "$SCP_PORT" "$OBJ"
+    dtp_out_has "$c" '^summary: 1 of 1 objects stored'
 }
 
 CLIENT_CERT=(+tls "$PKI/client-rsa.key" "$PKI/client-rsa.pem" +cf "$PKI/ca.pem")
@@ -193,7 +114,7 @@ if [ "$MODE" = client ]; then
     if [ "$PROFILE" = bcp195 ]; then
         # B5 is a "should" under bcp195: relaxed on the SCU too, it connects.
         accepted weak-server-relaxed --profile bcp195 --relax-key-sizes "${CLIENT_CERT[@]}"
-        out_has weak-server-relaxed 'W: B5 '
+        dtp_out_has weak-server-relaxed 'W: B5 '
     fi
 
     # A good server, but the SCU trusts only the other CA.
@@ -221,18 +142,18 @@ else
 
     # -vc (verify if present): no certificate is fine, a bad one is not.
     start_scp scp-vc "$PROFILE" server-rsa --crl "$PKI/crl.pem" -vc
-    mark=$(log_lines "$SCP_LOG")
+    mark=$(dtp_log_lines "$SCP_LOG")
     accepted no-client-cert-vc --profile "$PROFILE" +cf "$PKI/ca.pem"
-    wait_log no-client-cert-vc "$SCP_LOG" "$mark" 'association from 127\.0\.0\.1:[0-9]+ ended: 1 objects stored'
-    CHECKS=$((CHECKS + 1))
+    dtp_wait_log no-client-cert-vc "$SCP_LOG" "$mark" 'association from 127\.0\.0\.1:[0-9]+ ended: 1 objects stored'
+    DTP_CHECKS=$((DTP_CHECKS + 1))
     ! grep -q 'PEER_CERT_MISSING' "$SCP_LOG" ||
-        check_fail "no-client-cert-vc: the -vc SCP logged PEER_CERT_MISSING"
-    CHECKS=$((CHECKS + 1))
+        dtp_check_fail "no-client-cert-vc: the -vc SCP logged PEER_CERT_MISSING"
+    DTP_CHECKS=$((DTP_CHECKS + 1))
     n=$(find "$SCP_OUT" -type f | wc -l)
-    [ "$n" -eq 1 ] || check_fail "no-client-cert-vc: expected 1 stored file, found $n"
+    [ "$n" -eq 1 ] || dtp_check_fail "no-client-cert-vc: expected 1 stored file, found $n"
     rm -f "$SCP_OUT"/*
     refused expired-client-vc "$BY_ALERT" '205 PEER_CERT_EXPIRED' --profile "$PROFILE" \
         +tls "$PKI/expired-client-rsa.key" "$PKI/expired-client-rsa.pem" +cf "$PKI/ca.pem"
 fi
 
-finish
+dtp_checks_done

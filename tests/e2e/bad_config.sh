@@ -29,6 +29,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/checks.sh"
 
 dtp_init bad-config
 : "${DTP_BIN:?}" "${DTP_PKI:?}" "${DTP_DATA:?}" "${DTP_SOURCE_DIR:?}"
@@ -41,86 +42,6 @@ DTP_H=$DTP_SOURCE_DIR/dcmtls-profiles/include/dtp/dtp.h
 [ -f "$REASONS_C" ] && [ -f "$DTP_H" ] || dtp_fail "reasons.c / dtp.h not found under $DTP_SOURCE_DIR"
 # Every command here either fails at once or finishes one small transfer.
 export DTP_CMD_TIMEOUT=15
-
-# ---- local helpers: record every failed check, report them all at the end.
-ERRORS=()
-CHECKS=0
-LAST_OUT=
-RC_OK=1
-# check_fail MESSAGE: print it now; the final summary repeats its first line.
-check_fail() { ERRORS+=("${1%%$'\n'*}"); printf 'CHECK FAILED: %s\n' "$1" >&2; }
-
-# run_rc CASE WANT CMD...: run CMD (no stdin, time limit), output in
-# $DTP_WORK/CASE.out; record a failure unless it exits WANT ('!0': any
-# failure except a timeout).  Like every check here it returns 0 (set -e):
-# RC_OK says whether the exit code was as wanted.
-run_rc() {
-    local name=$1 want=$2 rc=0 ok=0; shift 2
-    CHECKS=$((CHECKS + 1))
-    LAST_OUT=$DTP_WORK/$name.out
-    timeout -k 5 "${DTP_CMD_TIMEOUT:-30}" "$@" </dev/null >"$LAST_OUT" 2>&1 || rc=$?
-    if [ "$want" = '!0' ]; then
-        [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] && ok=1
-    else
-        [ "$rc" -eq "$want" ] && ok=1
-    fi
-    RC_OK=$ok
-    [ "$ok" = 1 ] && return 0
-    check_fail "$name: expected exit $want, got $rc$([ "$rc" -ne 124 ] || echo ' (timed out)'): $*
-$(tail -n 12 "$LAST_OUT" | sed 's/^/      | /')"
-}
-
-# out_has CASE PATTERN / out_lacks CASE PATTERN: about the last run_rc output.
-out_has() {
-    CHECKS=$((CHECKS + 1))
-    grep -Eq -- "$2" "$LAST_OUT" && return 0
-    if [ "$RC_OK" = 1 ]; then
-        check_fail "$1: expected /$2/ in the output of the command
-$(tail -n 12 "$LAST_OUT" | sed 's/^/      | /')"
-    else
-        check_fail "$1: expected /$2/ in the output of the command (shown above)"
-    fi
-}
-out_lacks() {
-    CHECKS=$((CHECKS + 1))
-    grep -Eq -- "$2" "$LAST_OUT" || return 0
-    check_fail "$1: unexpected /$2/ in the output of the command:
-$(grep -E -- "$2" "$LAST_OUT" | head -n 5 | sed 's/^/      | /')"
-}
-
-# log_lines FILE: how many lines FILE has now (a mark for wait_log).
-log_lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
-
-# wait_log CASE FILE MARK PATTERN [SECONDS]: wait (bounded) until a line of
-# FILE after line MARK matches PATTERN; an SCP child may log after the client
-# has already exited.
-wait_log() {
-    local name=$1 file=$2 mark=$3 pat=$4 limit=${5:-5} i
-    CHECKS=$((CHECKS + 1))
-    for ((i = 0; i < limit * 10; i++)); do
-        # (grep -q reads a process substitution: in a pipe, pipefail could
-        # count tail's SIGPIPE as a miss)
-        grep -Eq -- "$pat" < <(tail -n +"$((mark + 1))" "$file" 2>/dev/null) && return 0
-        sleep 0.1
-    done
-    check_fail "$name: expected /$pat/ in ${file##*/} within $limit s; its new lines:
-$(tail -n +"$((mark + 1))" "$file" 2>/dev/null | tail -n 12 | sed 's/^/      | /')"
-}
-
-finish() {
-    [ ${#ERRORS[@]} -eq 0 ] || dtp_fail "${#ERRORS[@]} of $CHECKS checks failed:
-$(printf -- '- %s\n' "${ERRORS[@]}")"
-    echo "PASS: $CHECKS checks"
-}
-
-# expect_empty CASE DIR: nothing stored, not even a temporary file.
-expect_empty() {
-    CHECKS=$((CHECKS + 1))
-    local left
-    left=$(find "$2" -mindepth 1 2>/dev/null | head -n 5)
-    [ -z "$left" ] || check_fail "$1: expected nothing stored in ${2##*/}, found:
-$(printf '%s\n' "$left" | sed 's/^/      | /')"
-}
 
 SCU=("$DTP_BIN/dtp-storescu")
 SCP=("$DTP_BIN/dtp-storescp" --bind 127.0.0.1)
@@ -139,20 +60,20 @@ dtp_wait_port "$GOOD_PORT" 127.0.0.1 10 || dtp_fail "the good dtp-storescp did n
 # CODE with REASON on its output.
 scu_bad() {
     local c=scu-$1 code=$2 reason=$3; shift 3
-    run_rc "$c" "$code" "${SCU[@]}" "$@" 127.0.0.1 "$GOOD_PORT" "$OBJ"
-    out_has "$c" "$reason"
+    dtp_run_rc "$c" "$code" "${SCU[@]}" "$@" 127.0.0.1 "$GOOD_PORT" "$OBJ"
+    dtp_out_has "$c" "$reason"
 }
 # scp_bad CASE CODE REASON ARGS...: dtp-storescp ARGS exits CODE with REASON
-# (a wrongly started SCP is killed by run_rc's time limit and fails the check)
-# and stores nothing.
+# (a wrongly started SCP is killed by dtp_run_rc's time limit and fails the
+# check) and stores nothing.
 scp_bad() {
     local c=scp-$1 code=$2 reason=$3 port out; shift 3
     port=$(dtp_free_port)
     out=$DTP_WORK/out-$c
     mkdir -p "$out"
-    run_rc "$c" "$code" "${SCP[@]}" "$@" -od "$out" "$port"
-    out_has "$c" "$reason"
-    expect_empty "$c" "$out"
+    dtp_run_rc "$c" "$code" "${SCP[@]}" "$@" -od "$out" "$port"
+    dtp_out_has "$c" "$reason"
+    dtp_check_empty "$c" "$out"
 }
 # both CASE CODE REASON ARGS...: the same options on both apps; the SCU with
 # the client certificate, the SCP with the server certificate, unless ARGS
@@ -215,23 +136,23 @@ both verify-without-ca 3 "$CFG 111 CONFIG_INVALID" --profile bcp195-nd \
     +tls "$PKI/server-rsa.key" "$PKI/server-rsa.pem"
 # Syntax: --profile with no value (the next option is taken as its value or
 # the parameter count is wrong: either way exit 1, no TLS).
-run_rc scu-profile-no-value 1 "${SCU[@]}" 127.0.0.1 "$GOOD_PORT" "$OBJ" --profile
+dtp_run_rc scu-profile-no-value 1 "${SCU[@]}" 127.0.0.1 "$GOOD_PORT" "$OBJ" --profile
 mkdir "$DTP_WORK/out-scp-profile-no-value"
-run_rc scp-profile-no-value 1 "${SCP[@]}" -od "$DTP_WORK/out-scp-profile-no-value" \
+dtp_run_rc scp-profile-no-value 1 "${SCP[@]}" -od "$DTP_WORK/out-scp-profile-no-value" \
     "$(dtp_free_port)" --profile
-expect_empty scp-profile-no-value "$DTP_WORK/out-scp-profile-no-value"
+dtp_check_empty scp-profile-no-value "$DTP_WORK/out-scp-profile-no-value"
 
 # None of the failing SCUs reached the good SCP's store.
-expect_empty scu-config-errors "$GOOD_OUT"
+dtp_check_empty scu-config-errors "$GOOD_OUT"
 
 # ---- The right password works, from a file or from the environment.
-run_rc scu-password-file 0 "${SCU[@]}" --profile bcp195-nd "${ENC[@]}" \
+dtp_run_rc scu-password-file 0 "${SCU[@]}" --profile bcp195-nd "${ENC[@]}" \
     --key-password-file "$PKI/key-password.txt" 127.0.0.1 "$GOOD_PORT" "$OBJ"
-out_has scu-password-file '^summary: 1 of 1 objects stored'
+dtp_out_has scu-password-file '^summary: 1 of 1 objects stored'
 export DTP_KEY_PW=$KEY_PW
-run_rc scu-password-env 0 "${SCU[@]}" --profile bcp195-nd "${ENC[@]}" \
+dtp_run_rc scu-password-env 0 "${SCU[@]}" --profile bcp195-nd "${ENC[@]}" \
     --key-password-env DTP_KEY_PW 127.0.0.1 "$GOOD_PORT" "$OBJ"
-out_has scu-password-env '^summary: 1 of 1 objects stored'
+dtp_out_has scu-password-env '^summary: 1 of 1 objects stored'
 # An SCP with the encrypted key (the client certificate serves as its own).
 for how in file env; do
     port=$(dtp_free_port)
@@ -243,15 +164,15 @@ for how in file env; do
         dtp_start "scp-password-$how" "${SCP[@]}" --profile bcp195-nd \
             "${ENC[@]}" --key-password-env DTP_KEY_PW -od "$DTP_WORK/out-enc-$how" -v "$port"
     fi
-    CHECKS=$((CHECKS + 1))
+    DTP_CHECKS=$((DTP_CHECKS + 1))
     if dtp_wait_port "$port" 127.0.0.1 10; then
-        run_rc "scp-password-$how" 0 "${SCU[@]}" --profile bcp195-nd \
+        dtp_run_rc "scp-password-$how" 0 "${SCU[@]}" --profile bcp195-nd \
             +tls "$PKI/client-rsa.key" "$PKI/client-rsa.pem" +cf "$PKI/ca.pem" \
             127.0.0.1 "$port" "$OBJ"
-        out_has "scp-password-$how" '^summary: 1 of 1 objects stored'
+        dtp_out_has "scp-password-$how" '^summary: 1 of 1 objects stored'
     else
-        check_fail "scp-password-$how: dtp-storescp with the encrypted key and the right password (--key-password-$how) did not listen
-$(tail -n 5 "$DTP_WORK/scp-password-$how.log" | sed 's/^/      | /')"
+        dtp_check_fail "scp-password-$how: dtp-storescp with the encrypted key and the right password (--key-password-$how) did not listen
+$(tail -n 5 "$DTP_WORK/scp-password-$how.log" | dtp_quote)"
     fi
 done
 unset DTP_KEY_PW
@@ -261,24 +182,24 @@ port=$(dtp_free_port)
 dtp_start scp-dh2048 "${SCP[@]}" --profile bcp195-nd \
     +tls "$PKI/server-rsa.key" "$PKI/server-rsa.pem" +cf "$PKI/ca.pem" \
     +dp "$PKI/dh2048.pem" -od "$DTP_WORK/out-good" -v "$port"
-CHECKS=$((CHECKS + 1))
+DTP_CHECKS=$((DTP_CHECKS + 1))
 dtp_wait_port "$port" 127.0.0.1 10 ||
-    check_fail "scp-dh2048: dtp-storescp +dp dh2048.pem did not listen: $(tail -n 3 "$DTP_WORK/scp-dh2048.log")"
+    dtp_check_fail "scp-dh2048: dtp-storescp +dp dh2048.pem did not listen: $(tail -n 3 "$DTP_WORK/scp-dh2048.log")"
 
 # ---- --list-profiles: the Camellia-GCM suites are listed but not offered.
 for app in dtp-storescu dtp-storescp; do
     c="$app-list-profiles"
-    run_rc "$c" 0 "$DTP_BIN/$app" --list-profiles
-    out_has "$c" 'TLS_DHE_RSA_WITH_CAMELLIA_256_GCM_SHA384'
-    CHECKS=$((CHECKS + 1))
-    n_cam=$(grep -c 'CAMELLIA' "$LAST_OUT" || true)
-    n_na=$(grep 'CAMELLIA' "$LAST_OUT" | grep -c 'not available with this backend' || true)
+    dtp_run_rc "$c" 0 "$DTP_BIN/$app" --list-profiles
+    dtp_out_has "$c" 'TLS_DHE_RSA_WITH_CAMELLIA_256_GCM_SHA384'
+    DTP_CHECKS=$((DTP_CHECKS + 1))
+    n_cam=$(grep -c 'CAMELLIA' "$DTP_LAST_OUT" || true)
+    n_na=$(grep 'CAMELLIA' "$DTP_LAST_OUT" | grep -c 'not available with this backend' || true)
     # bcp195-ex and cryptrec list the six Camellia-GCM suites each (E3, K3).
     if [ "$n_cam" -lt 12 ] || [ "$n_na" -ne "$n_cam" ]; then
-        check_fail "$c: expected >= 12 Camellia suite lines, all marked 'not available with this backend'; found $n_cam, $n_na marked:
-$(grep CAMELLIA "$LAST_OUT" | grep -v 'not available with this backend' | sed 's/^/      | /')"
+        dtp_check_fail "$c: expected >= 12 Camellia suite lines, all marked 'not available with this backend'; found $n_cam, $n_na marked:
+$(grep CAMELLIA "$DTP_LAST_OUT" | grep -v 'not available with this backend' | dtp_quote)"
     fi
-    out_lacks "$c" 'AES_[0-9]+_GCM.*not available'
+    dtp_out_lacks "$c" 'AES_[0-9]+_GCM.*not available'
 done
 
 # ---- --print-conformance: every reason of the table, code and name.
@@ -290,20 +211,20 @@ n_macros=$(grep -cE '^\s*(CFG|HS|SES)\(' "$REASONS_C" || true)
     dtp_fail "could not parse the reason table of $REASONS_C: ${#ROWS[@]} rows parsed, $n_macros row macros"
 for app in dtp-storescu dtp-storescp; do
     c="$app-print-conformance"
-    run_rc "$c" 0 "$DTP_BIN/$app" --print-conformance
+    dtp_run_rc "$c" 0 "$DTP_BIN/$app" --print-conformance
     missing=()
     for row in "${ROWS[@]}"; do
         enum=${row%% *} name=${row#* }
         code=$(sed -nE "s/^\s*DTP_R_${enum}\s*=\s*([0-9]+).*/\1/p" "$DTP_H" | head -n 1)
         if [ -z "$code" ]; then
             missing+=("$name (no code for DTP_R_$enum in dtp.h)")
-        elif ! grep -Eq "^\s*$code\s+$name\b" "$LAST_OUT"; then
+        elif ! grep -Eq "^\s*$code\s+$name\b" "$DTP_LAST_OUT"; then
             missing+=("$code $name")
         fi
     done
-    CHECKS=$((CHECKS + 1))
+    DTP_CHECKS=$((DTP_CHECKS + 1))
     [ ${#missing[@]} -eq 0 ] ||
-        check_fail "$c: reasons of reasons.c missing from the conformance text: ${missing[*]}"
+        dtp_check_fail "$c: reasons of reasons.c missing from the conformance text: ${missing[*]}"
 done
 
-finish
+dtp_checks_done

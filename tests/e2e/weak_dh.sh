@@ -23,6 +23,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/checks.sh"
 
 dtp_init weak-dh
 : "${DTP_BIN:?}" "${DTP_PKI:?}" "${DTP_DATA:?}"
@@ -30,86 +31,6 @@ dtp_need_cmd openssl timeout setsid
 PKI=$DTP_PKI
 OBJ=$DTP_DATA/small/small-1.dcm
 [ -f "$OBJ" ] || dtp_fail "fixture object $OBJ missing"
-
-# ---- local helpers: record every failed check, report them all at the end.
-ERRORS=()
-CHECKS=0
-LAST_OUT=
-RC_OK=1
-# check_fail MESSAGE: print it now; the final summary repeats its first line.
-check_fail() { ERRORS+=("${1%%$'\n'*}"); printf 'CHECK FAILED: %s\n' "$1" >&2; }
-
-# run_rc CASE WANT CMD...: run CMD (no stdin, time limit), output in
-# $DTP_WORK/CASE.out; record a failure unless it exits WANT ('!0': any
-# failure except a timeout).  Like every check here it returns 0 (set -e):
-# RC_OK says whether the exit code was as wanted.
-run_rc() {
-    local name=$1 want=$2 rc=0 ok=0; shift 2
-    CHECKS=$((CHECKS + 1))
-    LAST_OUT=$DTP_WORK/$name.out
-    timeout -k 5 "${DTP_CMD_TIMEOUT:-30}" "$@" </dev/null >"$LAST_OUT" 2>&1 || rc=$?
-    if [ "$want" = '!0' ]; then
-        [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] && ok=1
-    else
-        [ "$rc" -eq "$want" ] && ok=1
-    fi
-    RC_OK=$ok
-    [ "$ok" = 1 ] && return 0
-    check_fail "$name: expected exit $want, got $rc$([ "$rc" -ne 124 ] || echo ' (timed out)'): $*
-$(tail -n 12 "$LAST_OUT" | sed 's/^/      | /')"
-}
-
-# out_has CASE PATTERN / out_lacks CASE PATTERN: about the last run_rc output.
-out_has() {
-    CHECKS=$((CHECKS + 1))
-    grep -Eq -- "$2" "$LAST_OUT" && return 0
-    if [ "$RC_OK" = 1 ]; then
-        check_fail "$1: expected /$2/ in the output of the command
-$(tail -n 12 "$LAST_OUT" | sed 's/^/      | /')"
-    else
-        check_fail "$1: expected /$2/ in the output of the command (shown above)"
-    fi
-}
-out_lacks() {
-    CHECKS=$((CHECKS + 1))
-    grep -Eq -- "$2" "$LAST_OUT" || return 0
-    check_fail "$1: unexpected /$2/ in the output of the command:
-$(grep -E -- "$2" "$LAST_OUT" | head -n 5 | sed 's/^/      | /')"
-}
-
-# log_lines FILE: how many lines FILE has now (a mark for wait_log).
-log_lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
-
-# wait_log CASE FILE MARK PATTERN [SECONDS]: wait (bounded) until a line of
-# FILE after line MARK matches PATTERN; an SCP child may log after the client
-# has already exited.
-wait_log() {
-    local name=$1 file=$2 mark=$3 pat=$4 limit=${5:-5} i
-    CHECKS=$((CHECKS + 1))
-    for ((i = 0; i < limit * 10; i++)); do
-        # (grep -q reads a process substitution: in a pipe, pipefail could
-        # count tail's SIGPIPE as a miss)
-        grep -Eq -- "$pat" < <(tail -n +"$((mark + 1))" "$file" 2>/dev/null) && return 0
-        sleep 0.1
-    done
-    check_fail "$name: expected /$pat/ in ${file##*/} within $limit s; its new lines:
-$(tail -n +"$((mark + 1))" "$file" 2>/dev/null | tail -n 12 | sed 's/^/      | /')"
-}
-
-finish() {
-    [ ${#ERRORS[@]} -eq 0 ] || dtp_fail "${#ERRORS[@]} of $CHECKS checks failed:
-$(printf -- '- %s\n' "${ERRORS[@]}")"
-    echo "PASS: $CHECKS checks"
-}
-
-# expect_empty CASE DIR: nothing stored, not even a temporary file.
-expect_empty() {
-    CHECKS=$((CHECKS + 1))
-    local left
-    left=$(find "$2" -mindepth 1 2>/dev/null | head -n 5)
-    [ -z "$left" ] || check_fail "$1: expected nothing stored in ${2##*/}, found:
-$(printf '%s\n' "$left" | sed 's/^/      | /')"
-}
 
 PROFILES=(bcp195 bcp195-nd bcp195-ex cryptrec)
 
@@ -136,34 +57,34 @@ SCU=("$DTP_BIN/dtp-storescu" -v -ta 1
 start_weak_server weak1024 "$PKI/dh1024.pem" "${#PROFILES[@]}"
 for profile in "${PROFILES[@]}"; do
     c="dh1024-$profile"
-    mark=$(log_lines "$SRV_LOG")
-    run_rc "$c" 4 "${SCU[@]}" --profile "$profile" 127.0.0.1 "$SRV_PORT" "$OBJ"
-    out_has "$c" 'E: association failed: A-P-ABORT, provider reason 208 EPHEMERAL_KEY_WEAK'
-    out_has "$c" 'summary: 0 of 1 objects stored'
-    out_lacks "$c" '^TLS: profile'
+    mark=$(dtp_log_lines "$SRV_LOG")
+    dtp_run_rc "$c" 4 "${SCU[@]}" --profile "$profile" 127.0.0.1 "$SRV_PORT" "$OBJ"
+    dtp_out_has "$c" 'E: association failed: A-P-ABORT, provider reason 208 EPHEMERAL_KEY_WEAK'
+    dtp_out_has "$c" 'summary: 0 of 1 objects stored'
+    dtp_out_lacks "$c" '^TLS: profile'
     # The SCU aborts with a fatal TLS alert, not a bare TCP close (RFC 5246
     # 7.2.2): s_server then logs "SSL alert number N" instead of
     # "unexpected eof while reading".
-    wait_log "$c-sends-alert" "$SRV_LOG" "$mark" 'SSL alert number [0-9]+'
+    dtp_wait_log "$c-sends-alert" "$SRV_LOG" "$mark" 'SSL alert number [0-9]+'
 done
 
 # ---- 2. Control: dh2048 passes the handshake under every profile.
 start_weak_server strong2048 "$PKI/dh2048.pem" "${#PROFILES[@]}"
 for profile in "${PROFILES[@]}"; do
     c="dh2048-$profile"
-    run_rc "$c" 7 "${SCU[@]}" --profile "$profile" 127.0.0.1 "$SRV_PORT" "$OBJ"
-    out_has "$c" 'TLS TLSv1\.2 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 group=DH/2048bits'
-    out_has "$c" 'E: association failed: DUL network read timeout'
-    out_lacks "$c" 'reason 208|EPHEMERAL_KEY_WEAK'
+    dtp_run_rc "$c" 7 "${SCU[@]}" --profile "$profile" 127.0.0.1 "$SRV_PORT" "$OBJ"
+    dtp_out_has "$c" 'TLS TLSv1\.2 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 group=DH/2048bits'
+    dtp_out_has "$c" 'E: association failed: DUL network read timeout'
+    dtp_out_lacks "$c" 'reason 208|EPHEMERAL_KEY_WEAK'
 done
 
 # ---- 3. bcp195 --relax-key-sizes: accepted, and the relaxation is logged (B5).
 start_weak_server relaxed1024 "$PKI/dh1024.pem" 1
 c=dh1024-bcp195-relaxed
-run_rc "$c" 7 "${SCU[@]}" --profile bcp195 --relax-key-sizes 127.0.0.1 "$SRV_PORT" "$OBJ"
-out_has "$c" 'W: B5 .*relaxed'
-out_has "$c" 'W: B5 relaxed by option: peer ephemeral DH key of 1024 bits accepted'
-out_has "$c" 'TLS TLSv1\.2 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 group=DH/1024bits'
-out_lacks "$c" 'reason 208|EPHEMERAL_KEY_WEAK'
+dtp_run_rc "$c" 7 "${SCU[@]}" --profile bcp195 --relax-key-sizes 127.0.0.1 "$SRV_PORT" "$OBJ"
+dtp_out_has "$c" 'W: B5 .*relaxed'
+dtp_out_has "$c" 'W: B5 relaxed by option: peer ephemeral DH key of 1024 bits accepted'
+dtp_out_has "$c" 'TLS TLSv1\.2 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 group=DH/1024bits'
+dtp_out_lacks "$c" 'reason 208|EPHEMERAL_KEY_WEAK'
 
-finish
+dtp_checks_done
