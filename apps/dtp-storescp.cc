@@ -194,18 +194,32 @@ static void sweepChildFiles(const OFString &outDir, pid_t pid)
     closedir(d);
 }
 
-static void reapChildren(const OFString &outDir, std::set<pid_t> &children, OFBool block)
+/* Reaps finished association processes; counts them and keeps the worst
+ * (highest) exit code, for --exit-after. */
+struct Reaped {
+    unsigned long count;
+    int worst;
+    Reaped() : count(0), worst(DTP_EXIT_OK) {}
+};
+
+static void reapChildren(const OFString &outDir, std::set<pid_t> &children, OFBool block, Reaped &reaped)
 {
     int status;
     pid_t pid;
     while (!children.empty() && (pid = waitpid(-1, &status, block ? 0 : WNOHANG)) > 0) {
         children.erase(pid);
+        ++reaped.count;
+        int code;
         if (WIFSIGNALED(status)) {
             OFLOG_WARN(logger, "association process " << pid << " killed by signal " << WTERMSIG(status));
             sweepChildFiles(outDir, pid);
+            code = DTP_EXIT_TRANSFER;
         } else {
-            OFLOG_DEBUG(logger, "association process " << pid << " exited with " << WEXITSTATUS(status));
+            code = WEXITSTATUS(status);
+            OFLOG_DEBUG(logger, "association process " << pid << " exited with " << code);
         }
+        if (code > reaped.worst)
+            reaped.worst = code;
     }
 }
 
@@ -222,6 +236,8 @@ int main(int argc, char *argv[])
     cmd.addOption("--fork", "fork one process per association (always on)");
     cmd.addOption("--max-associations", 1, "[n]umber: integer (default: 256)",
                   "refuse connections beyond n concurrent ones");
+    cmd.addOption("--exit-after", 1, "[n]umber: integer",
+                  "exit after n connections, with the highest exit\ncode of their associations (for scripts)");
     cmd.addGroup("network options:");
     cmd.addOption("--bind", 1, "[a]ddress: string (default: all)", "listen on IPv4 address a only (N4, K4)");
     cmd.addOption("--aetitle", "-aet", 1, "[a]etitle: string", "set my AE title (default: DTP-STORESCP)");
@@ -231,11 +247,13 @@ int main(int argc, char *argv[])
                   "write received objects to existing directory d");
     dtpAddTlsOptions(cmd, OFTrue);
     cmd.addGroup("exit codes:");
-    cmd.addSubGroup("0 stopped by SIGTERM/SIGINT, 1 syntax, 2 output directory,\n3 TLS configuration, 8 cannot listen");
+    cmd.addSubGroup("0 stopped by SIGTERM/SIGINT, 1 syntax, 2 output directory,\n3 TLS configuration, 8 cannot listen;"
+                    " with --exit-after: the highest code\nof the associations: 4 TLS refused (2xx),"
+                    " 6 aborted (3xx)\nor objects not stored");
 
     DtpTlsOptions tls;
     DtpAssocOptions assoc;
-    OFCmdUnsignedInt port = 0, maxChildren = 256;
+    OFCmdUnsignedInt port = 0, maxChildren = 256, exitAfter = 0;
     const char *bindAddr = NULL, *aet = "DTP-STORESCP";
     OFString outDir = ".";
 
@@ -245,6 +263,8 @@ int main(int argc, char *argv[])
     app.checkParam(cmd.getParamAndCheckMinMax(1, port, 1, 65535));
     if (cmd.findOption("--max-associations"))
         app.checkValue(cmd.getValueAndCheckMinMax(maxChildren, 1, 4096));
+    if (cmd.findOption("--exit-after"))
+        app.checkValue(cmd.getValueAndCheckMin(exitAfter, 1));
     if (cmd.findOption("--bind"))
         app.checkValue(cmd.getValue(bindAddr));
     if (cmd.findOption("--aetitle"))
@@ -290,8 +310,18 @@ int main(int argc, char *argv[])
     sigaction(SIGINT, &sa, NULL);
 
     std::set<pid_t> children;
+    Reaped reaped;
+    unsigned long accepted = 0;
     while (!stopRequested) {
-        reapChildren(outDir, children, OFFalse);
+        reapChildren(outDir, children, OFFalse, reaped);
+        if (exitAfter && reaped.count >= exitAfter) {
+            OFLOG_INFO(logger, reaped.count << " associations done (--exit-after)");
+            break;
+        }
+        if (exitAfter && accepted >= exitAfter) {
+            poll(NULL, 0, 50); /* all accepted: wait for them to finish */
+            continue;
+        }
         struct pollfd pfd = {lfd, POLLIN, 0};
         if (poll(&pfd, 1, 500) <= 0)
             continue;
@@ -317,8 +347,10 @@ int main(int argc, char *argv[])
         }
         if (pid < 0)
             OFLOG_ERROR(logger, "cannot fork for " << peerName << ": " << strerror(errno));
-        else
+        else {
             children.insert(pid);
+            ++accepted;
+        }
         close(fd);
     }
     close(lfd);
@@ -326,8 +358,8 @@ int main(int argc, char *argv[])
      * temporary file), then reap them all. */
     for (std::set<pid_t>::const_iterator it = children.begin(); it != children.end(); ++it)
         kill(*it, SIGTERM);
-    reapChildren(outDir, children, OFTrue);
+    reapChildren(outDir, children, OFTrue, reaped);
     delete layer;
     OFLOG_INFO(logger, "stopped");
-    return DTP_EXIT_OK;
+    return exitAfter ? reaped.worst : DTP_EXIT_OK;
 }

@@ -211,6 +211,8 @@ static void describe_first_header(const dtp_conn *conn, char *out, size_t len)
 }
 
 /* Records the failure of an SSL_* call whose SSL_get_error() was ssl_err. */
+static void linger_after_failure(dtp_conn *conn);
+
 static int record_failure(dtp_conn *conn, int ret, int ssl_err, int saved_errno, bool in_handshake)
 {
     (void)ret;
@@ -477,9 +479,45 @@ ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len)
             return 0; /* orderly close_notify */
         if (e == SSL_ERROR_SYSCALL && saved_errno == EINTR)
             continue;
-        record_failure(conn, r, e, saved_errno, false);
+        int code = record_failure(conn, r, e, saved_errno, false);
+        /* We detected it and OpenSSL sent the fatal alert: give the peer,
+         * probably busy writing, the time to read it (C6: both sides). */
+        if (code == DTP_R_RECORD_INTEGRITY || code == DTP_R_PROTOCOL_ERROR)
+            linger_after_failure(conn);
         return -1;
     }
+}
+
+/* While we write (a C-STORE in progress), the peer may have given up with
+ * a fatal alert that nobody reads until our writes fail with a reset.
+ * Look for it before each write: if the socket has data, let TLS process
+ * it without consuming application data (SSL_peek, non-blocking). */
+static bool peer_alert_pending(dtp_conn *conn)
+{
+    struct pollfd pfd = {conn->fd, POLLIN, 0};
+    if (poll(&pfd, 1, 0) <= 0)
+        return false;
+    int flags = fcntl(conn->fd, F_GETFL);
+    if (flags < 0 || fcntl(conn->fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return false;
+    char c;
+    size_t got = 0;
+    errno = 0;
+    int r = SSL_peek_ex(conn->ssl, &c, 1, &got);
+    int saved_errno = errno;
+    int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(conn->ssl, r);
+    fcntl(conn->fd, F_SETFL, flags);
+    if (e == SSL_ERROR_NONE || e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+        (e == SSL_ERROR_SYSCALL && (saved_errno == EAGAIN || saved_errno == EINTR))) {
+        ERR_clear_error();
+        return false;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN) {
+        ERR_clear_error();
+        return false; /* close_notify: the write will tell */
+    }
+    record_failure(conn, r, e, saved_errno, false);
+    return true;
 }
 
 ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len)
@@ -488,6 +526,8 @@ ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len)
         return -1;
     if (len == 0)
         return 0;
+    if (peer_alert_pending(conn))
+        return -1;
     for (;;) {
         size_t put = 0;
         errno = 0;
@@ -498,6 +538,9 @@ ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len)
         int e = SSL_get_error(conn->ssl, r);
         if (e == SSL_ERROR_SYSCALL && saved_errno == EINTR)
             continue;
+        /* A reset often follows the peer's fatal alert: prefer the alert. */
+        if (e == SSL_ERROR_SYSCALL && peer_alert_pending(conn))
+            return -1;
         record_failure(conn, r, e, saved_errno, false);
         return -1;
     }
