@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dcmtk/dcmdata/cmdlnarg.h"
+#include "dcmtk/dcmnet/dcmtrans.h"
 #include "dcmtk/ofstd/ofstream.h"
 
 DtpTlsOptions::DtpTlsOptions()
@@ -73,10 +74,12 @@ int dtpParseCommandLine(OFConsoleApplication &app, OFCommandLine &cmd, int argc,
     return -1;
 }
 
-DtpAssocOptions::DtpAssocOptions() : maxPDU(ASC_DEFAULTMAXPDU), acseTimeout(30), dimseTimeout(0) {}
+DtpAssocOptions::DtpAssocOptions() : maxPDU(ASC_DEFAULTMAXPDU), acseTimeout(30), dimseTimeout(0), socketTimeout(60) {}
 
 void dtpAddAssocOptions(OFCommandLine &cmd)
 {
+    cmd.addOption("--socket-timeout", "-ts", 1, "[s]econds: integer (default: 60)",
+                  "timeout for network socket (0 for none); a TLS\nsession that stalls this long is aborted (TIMEOUT)");
     cmd.addOption("--acse-timeout", "-ta", 1, "[s]econds: integer (default: 30)", "timeout for ACSE messages");
     cmd.addOption("--dimse-timeout", "-td", 1, "[s]econds: integer (default: unlimited)", "timeout for DIMSE messages");
     cmd.addOption("--max-pdu", "-pdu", 1, "[n]umber of bytes: integer (4096..131072)",
@@ -85,6 +88,12 @@ void dtpAddAssocOptions(OFCommandLine &cmd)
 
 void dtpParseAssocOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpAssocOptions &opt)
 {
+    if (cmd.findOption("--socket-timeout"))
+        app.checkValue(cmd.getValueAndCheckMin(opt.socketTimeout, 0));
+    /* DCMTK applies these to every socket it opens or accepts (SO_RCVTIMEO,
+     * SO_SNDTIMEO); the TLS layer maps their expiry to reason TIMEOUT. */
+    dcmSocketReceiveTimeout.set(OFstatic_cast(Sint32, opt.socketTimeout));
+    dcmSocketSendTimeout.set(OFstatic_cast(Sint32, opt.socketTimeout));
     if (cmd.findOption("--acse-timeout"))
         app.checkValue(cmd.getValueAndCheckMin(opt.acseTimeout, 1));
     if (cmd.findOption("--dimse-timeout"))

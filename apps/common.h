@@ -48,10 +48,11 @@ void dtpAddGeneralOptions(OFCommandLine &cmd);
  * error, or an exclusive option such as --help or --list-profiles done). */
 int dtpParseCommandLine(OFConsoleApplication &app, OFCommandLine &cmd, int argc, char *argv[], const char *name);
 
-/* -ta, -td, -pdu as in storescu/storescp. */
+/* -ts, -ta, -td, -pdu as in storescu/storescp. */
 struct DtpAssocOptions {
     OFCmdUnsignedInt maxPDU;
     OFCmdSignedInt acseTimeout, dimseTimeout; /* dimseTimeout 0: blocking */
+    OFCmdSignedInt socketTimeout;             /* -ts, 0: none */
     DtpAssocOptions();
 };
 void dtpAddAssocOptions(OFCommandLine &cmd);
