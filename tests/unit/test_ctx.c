@@ -192,12 +192,40 @@ static int password_sources(void)
     return 0;
 }
 
+static int no_suite_available(void)
+{
+    /* A profile whose only suites this backend lacks (Camellia-GCM in
+     * OpenSSL 3.0) cannot be configured: said so, not silently emptied. */
+    static const char *const camellia_only[] = {"TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256", NULL};
+    struct dtp_profile p = *dtp_profile_find("bcp195-ex", NULL);
+    p.tls12_suites = camellia_only;
+    struct dtp_config cfg = {.profile = &p, .role = DTP_ROLE_CLIENT, .verify = DTP_VERIFY_IGNORE};
+    struct dtp_error e = {0};
+    CHECK(dtp_ctx_new(&cfg, &e) == NULL);
+    CHECK_REASON(DTP_R_NO_SUITE_AVAILABLE, e.code, e.detail);
+    return 0;
+}
+
+static int internal_error_reported(void)
+{
+    /* OpenSSL refusing what the table asks for is an internal error with
+     * OpenSSL's words in the detail (here: a group it does not know). */
+    struct dtp_profile p = *dtp_profile_find("bcp195-nd", NULL);
+    p.groups = "NO-SUCH-GROUP";
+    struct dtp_config cfg = {.profile = &p, .role = DTP_ROLE_CLIENT, .verify = DTP_VERIFY_IGNORE};
+    struct dtp_error e = {0};
+    CHECK(dtp_ctx_new(&cfg, &e) == NULL);
+    CHECK_REASON(DTP_R_INTERNAL, e.code, e.detail);
+    CHECK(strstr(e.detail, "NO-SUCH-GROUP") != NULL);
+    return 0;
+}
+
 static const struct check_case cases[] = {
     CASE(server_ok), CASE(client_without_cert_ok), CASE(cert_not_pem), CASE(cert_missing), CASE(key_missing),
     CASE(key_not_pem), CASE(key_encrypted_no_password), CASE(key_encrypted_wrong_password),
     CASE(key_encrypted_right_password), CASE(key_cert_mismatch), CASE(own_rsa1024_refused),
     CASE(own_rsa1024_relaxed_bcp195), CASE(relax_refused_where_shall), CASE(dhparam_1024_refused),
     CASE(dhparam_2048_ok), CASE(ca_unreadable), CASE(crl_unreadable), CASE(verify_needs_ca),
-    CASE(retired_profile_null), CASE(password_sources),
+    CASE(retired_profile_null), CASE(password_sources), CASE(no_suite_available), CASE(internal_error_reported),
 };
 CHECK_MAIN(cases)

@@ -247,6 +247,45 @@ static int weak_peer_cert_refused_in_handshake(void)
     return expect_fail(CLIENT("bcp195", "rsa"), sf, DTP_R_PEER_CERT_WEAK, DTP_R_PEER_ALERT);
 }
 
+static int outside_profile_refused(void)
+{
+    /* A server that picks a suite the profile does not list (here forced
+     * on both OpenSSL contexts under the profile's back) is refused by the
+     * post-handshake check: the profile, not OpenSSL's list, decides. */
+    dtp_ctx *cctx = mk(CLIENT("bcp195-nd", "rsa")), *sctx = mk(SERVER("bcp195", "rsa"));
+    CHECK(cctx && sctx);
+    SSL_CTX_set_cipher_list(dtp_ctx_ssl_ctx(cctx), "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA256");
+    SSL_CTX_set_max_proto_version(dtp_ctx_ssl_ctx(cctx), TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(dtp_ctx_ssl_ctx(sctx), "AES128-SHA256");
+    struct side c, s;
+    CHECK(run_pair(cctx, sctx, &c, &s) == 0);
+    CHECK_REASON(DTP_R_OUTSIDE_PROFILE, c.rc, DETAIL(c));
+    CHECK(strstr(DETAIL(c), "TLS_RSA_WITH_AES_128_CBC_SHA256") != NULL);
+    done(&c, &s);
+    return 0;
+}
+
+static int malformed_client_hello(void)
+{
+    /* A TLS record whose ClientHello is cut short: TLS, but broken. */
+    struct dtp_error e;
+    dtp_ctx *sctx = fx_ctx(SERVER("bcp195-nd", "rsa"), &e);
+    CHECK(sctx);
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    static const unsigned char rec[] = {0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 0x03, 0x03, 0x00, 0x00};
+    CHECK(write(sv[0], rec, sizeof rec) == (ssize_t)sizeof rec);
+    dtp_conn *conn = dtp_conn_new(sctx, sv[1], NULL);
+    int rc = dtp_conn_handshake(conn);
+    printf("server: %d %s (%s)\n", rc, check_reason_name(rc), dtp_conn_error(conn)->detail);
+    CHECK_REASON(DTP_R_HANDSHAKE_FAILED, rc, dtp_conn_error(conn)->detail);
+    dtp_conn_free(conn);
+    close(sv[0]);
+    close(sv[1]);
+    dtp_ctx_free(sctx);
+    return 0;
+}
+
 static int established(struct side *c, struct side *s)
 {
     CHECK(run_pair(mk(CLIENT("bcp195-nd", "rsa")), mk(SERVER("bcp195-nd", "rsa")), c, s) == 0);
@@ -341,7 +380,7 @@ static const struct check_case cases[] = {
     CASE(nd_rsa_tls13), CASE(ex_rsa_tls12_only), CASE(ex_ecdsa), CASE(cryptrec_tls13_aes_only),
     CASE(bcp195_not_downgraded), CASE(untrusted_server), CASE(expired_server), CASE(revoked_client),
     CASE(client_cert_missing), CASE(version_refused), CASE(no_shared_suite), CASE(weak_dh_refused_in_handshake),
-    CASE(weak_peer_cert_refused_in_handshake), CASE(close_notify_then_eof),
+    CASE(weak_peer_cert_refused_in_handshake), CASE(outside_profile_refused), CASE(malformed_client_hello), CASE(close_notify_then_eof),
     CASE(truncation_detected), CASE(wait_readable_counts_buffered), CASE(handshake_timeout),
     CASE(not_tls_plain_dicom),
 };
