@@ -13,7 +13,7 @@
 DtpTlsOptions::DtpTlsOptions()
     : enabled(OFFalse), keyFile(NULL), certFile(NULL), profileKey("bcp195-nd"), caFile(NULL), caDir(NULL),
       crlFile(NULL), dhFile(NULL), passwordSpec(NULL), verify(DTP_VERIFY_REQUIRE), relaxKeySizes(OFFalse),
-      handshakeTimeoutMs(15000), keylogFile(NULL)
+      handshakeTimeoutMs(15000), keylogFile(NULL), sessionFile(NULL)
 {
 }
 
@@ -74,7 +74,7 @@ int dtpParseCommandLine(OFConsoleApplication &app, OFCommandLine &cmd, int argc,
     return -1;
 }
 
-DtpAssocOptions::DtpAssocOptions() : maxPDU(ASC_DEFAULTMAXPDU), acseTimeout(30), dimseTimeout(0), socketTimeout(60) {}
+DtpAssocOptions::DtpAssocOptions() : maxPDU(ASC_MAXIMUMPDUSIZE), acseTimeout(30), dimseTimeout(0), socketTimeout(60) {}
 
 void dtpAddAssocOptions(OFCommandLine &cmd)
 {
@@ -83,7 +83,7 @@ void dtpAddAssocOptions(OFCommandLine &cmd)
     cmd.addOption("--acse-timeout", "-ta", 1, "[s]econds: integer (default: 30)", "timeout for ACSE messages");
     cmd.addOption("--dimse-timeout", "-td", 1, "[s]econds: integer (default: unlimited)", "timeout for DIMSE messages");
     cmd.addOption("--max-pdu", "-pdu", 1, "[n]umber of bytes: integer (4096..131072)",
-                  "set max receive pdu to n bytes (default: 16384)");
+                  "set max receive pdu to n bytes (default: 131072,\nthe largest DCMTK offers; fewer, larger records)");
 }
 
 void dtpParseAssocOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpAssocOptions &opt)
@@ -145,6 +145,9 @@ void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server)
                       "DH parameters (default: RFC 7919 ffdhe group of\nthe profile minimum)");
     cmd.addOption("--handshake-timeout", 1, "[s]econds: integer (default: 15)", "abort a TLS handshake after s seconds");
     cmd.addOption("--keylog", 1, "[f]ilename: string", "append TLS session keys to f (debugging only)");
+    if (!server)
+        cmd.addOption("--session-file", 1, "[f]ilename: string",
+                      "resume TLS sessions across runs: keep the session\nticket in f (mode 0600; holds session secrets)");
 }
 
 static int countProfileOptions(OFCommandLine &cmd)
@@ -263,6 +266,8 @@ void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOpt
     }
     if (cmd.findOption("--keylog"))
         app.checkValue(cmd.getValue(opt.keylogFile));
+    if (cmd.findOption("--session-file"))
+        app.checkValue(cmd.getValue(opt.sessionFile));
 }
 
 static void logCallback(void *user, int level, const char *message)
@@ -316,6 +321,7 @@ DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &
     cfg.relax_key_sizes = opt.relaxKeySizes != OFFalse;
     cfg.handshake_timeout_ms = opt.handshakeTimeoutMs;
     cfg.keylog_file = opt.keylogFile;
+    cfg.session_file = opt.sessionFile;
     cfg.log = logCallback;
     cfg.log_user = &log;
     dtp_ctx *ctx = dtp_ctx_new(&cfg, &err);

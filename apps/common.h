@@ -68,6 +68,7 @@ struct DtpTlsOptions {
     OFBool relaxKeySizes;
     int handshakeTimeoutMs;
     const char *keylogFile;
+    const char *sessionFile;
     DtpTlsOptions();
 };
 

@@ -58,6 +58,8 @@ DcmTransportConnection *DtpTransportLayer::createConnection(DcmNativeSocketType 
 DtpTransportConnection::DtpTransportConnection(DtpTransportLayer &layer, DcmNativeSocketType sock, dtp_conn *conn)
     : DcmTransportConnection(sock), layer_(layer), conn_(conn)
 {
+    /* DCMTK writes each P-DATA PDU as a 12-byte header and a body. */
+    dtp_conn_set_coalesce(conn_, true);
 }
 
 DtpTransportConnection::~DtpTransportConnection()

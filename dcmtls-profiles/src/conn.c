@@ -17,6 +17,12 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+/* A DCMTK P-DATA PDU arrives as a 12-byte header write and a body write;
+ * held back, the header shares the body's first record (one record per
+ * PDU instead of two). Anything up to this size waits for the next write. */
+#define DTP_HOLD_MAX 64
+#define DTP_RECORD_MAX 16384
+
 struct dtp_conn {
     dtp_ctx *ctx;
     SSL *ssl;
@@ -30,6 +36,12 @@ struct dtp_conn {
     bool app_data_read; /* any application byte received yet */
     struct dtp_error error;
     struct dtp_session_info info;
+    /* Write coalescing (dtp_conn_set_coalesce): small writes wait here and
+     * leave in the same TLS record as the next write. */
+    bool coalesce;
+    size_t held;
+    unsigned char hold[DTP_HOLD_MAX];
+    unsigned char *scratch; /* one record's worth, allocated on first use */
 };
 
 static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
@@ -72,10 +84,13 @@ dtp_conn *dtp_conn_new(dtp_ctx *ctx, int fd, struct dtp_error *err)
     SSL_set_bio(conn->ssl, bio, bio);
     SSL_set_msg_callback(conn->ssl, msg_cb);
     SSL_set_msg_callback_arg(conn->ssl, conn);
-    if (ctx->role == DTP_ROLE_SERVER)
+    if (ctx->role == DTP_ROLE_SERVER) {
         SSL_set_accept_state(conn->ssl);
-    else
+    } else {
         SSL_set_connect_state(conn->ssl);
+        if (ctx->session && SSL_SESSION_is_resumable(ctx->session))
+            SSL_set_session(conn->ssl, ctx->session); /* the server decides */
+    }
     return conn;
 }
 
@@ -84,7 +99,14 @@ void dtp_conn_free(dtp_conn *conn)
     if (!conn)
         return;
     SSL_free(conn->ssl);
+    free(conn->scratch);
     free(conn);
+}
+
+void dtp_conn_set_coalesce(dtp_conn *conn, bool on)
+{
+    if (conn)
+        conn->coalesce = on;
 }
 
 const struct dtp_error *dtp_conn_error(const dtp_conn *conn) { return conn ? &conn->error : NULL; }
@@ -463,6 +485,8 @@ ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len)
 {
     if (!conn || !conn->handshake_done || conn->error.code != DTP_OK)
         return -1;
+    if (conn->held && dtp_conn_flush(conn) != DTP_OK)
+        return -1; /* the peer answers only what it has received */
     if (len == 0)
         return 0;
     for (;;) {
@@ -520,12 +544,8 @@ static bool peer_alert_pending(dtp_conn *conn)
     return true;
 }
 
-ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len)
+static ssize_t raw_write(dtp_conn *conn, const void *buf, size_t len)
 {
-    if (!conn || !conn->handshake_done || conn->error.code != DTP_OK)
-        return -1;
-    if (len == 0)
-        return 0;
     if (peer_alert_pending(conn))
         return -1;
     for (;;) {
@@ -546,6 +566,48 @@ ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len)
     }
 }
 
+int dtp_conn_flush(dtp_conn *conn)
+{
+    if (!conn)
+        return DTP_R_CONFIG_INVALID;
+    if (conn->held == 0)
+        return conn->error.code;
+    size_t n = conn->held;
+    conn->held = 0;
+    return raw_write(conn, conn->hold, n) < 0 ? conn->error.code : DTP_OK;
+}
+
+ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len)
+{
+    if (!conn || !conn->handshake_done || conn->error.code != DTP_OK)
+        return -1;
+    if (len == 0)
+        return 0;
+    if (conn->coalesce && len <= DTP_HOLD_MAX - conn->held) {
+        memcpy(conn->hold + conn->held, buf, len);
+        conn->held += len;
+        return (ssize_t)len;
+    }
+    if (conn->held == 0)
+        return raw_write(conn, buf, len);
+    if (!conn->scratch && !(conn->scratch = malloc(DTP_RECORD_MAX))) {
+        if (dtp_conn_flush(conn) != DTP_OK)
+            return -1;
+        return raw_write(conn, buf, len);
+    }
+    /* held bytes + the head of buf in one record, then the rest */
+    size_t head = len < DTP_RECORD_MAX - conn->held ? len : DTP_RECORD_MAX - conn->held;
+    memcpy(conn->scratch, conn->hold, conn->held);
+    memcpy(conn->scratch + conn->held, buf, head);
+    size_t first = conn->held + head;
+    conn->held = 0;
+    if (raw_write(conn, conn->scratch, first) < 0)
+        return -1;
+    if (head < len && raw_write(conn, (const unsigned char *)buf + head, len - head) < 0)
+        return -1;
+    return (ssize_t)len;
+}
+
 size_t dtp_conn_pending(dtp_conn *conn)
 {
     return conn && conn->ssl ? (size_t)SSL_pending(conn->ssl) : 0;
@@ -555,6 +617,8 @@ bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms)
 {
     if (!conn)
         return false;
+    if (conn->held && dtp_conn_flush(conn) != DTP_OK)
+        return true; /* let the read report the failure */
     if (SSL_pending(conn->ssl) > 0)
         return true;
     struct pollfd pfd = {conn->fd, POLLIN, 0};
@@ -572,7 +636,7 @@ int dtp_conn_close_notify(dtp_conn *conn)
     conn->closed = true;
     /* Only a healthy session says goodbye: after a fatal error OpenSSL has
      * already sent its alert, and close_notify would claim a clean end. */
-    if (!conn->handshake_done || conn->error.code != DTP_OK)
+    if (!conn->handshake_done || conn->error.code != DTP_OK || dtp_conn_flush(conn) != DTP_OK)
         return conn->error.code;
     ERR_clear_error();
     if (SSL_shutdown(conn->ssl) < 0) {

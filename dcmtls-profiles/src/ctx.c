@@ -6,6 +6,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,6 +509,52 @@ static void keylog_cb(const SSL *ssl, const char *line)
     }
 }
 
+/* Client session cache of one entry: the newest session of this context. */
+static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+    dtp_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if (!ctx)
+        return 0;
+    SSL_SESSION_free(ctx->session);
+    ctx->session = sess; /* returning 1 keeps OpenSSL's reference for us */
+    if (ctx->session_file[0]) {
+        char tmp[600];
+        snprintf(tmp, sizeof tmp, "%s.tmp", ctx->session_file);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        int ok = f && PEM_write_SSL_SESSION(f, sess) == 1;
+        if (f)
+            ok = (fclose(f) == 0) && ok;
+        else if (fd >= 0)
+            close(fd);
+        if (!ok || rename(tmp, ctx->session_file) != 0) {
+            unlink(tmp);
+            dtp__log(ctx, DTP_LOG_WARN, "cannot save TLS session to %s: %s", ctx->session_file, strerror(errno));
+        }
+    }
+    return 1;
+}
+
+static void setup_session_cache(dtp_ctx *ctx, const char *session_file)
+{
+    if (ctx->role != DTP_ROLE_CLIENT)
+        return; /* servers resume through tickets, whose keys every forked
+                   process of one context shares */
+    SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx->ssl_ctx, new_session_cb);
+    if (!session_file)
+        return;
+    snprintf(ctx->session_file, sizeof ctx->session_file, "%s", session_file);
+    FILE *f = fopen(session_file, "r");
+    if (!f)
+        return; /* first run */
+    ctx->session = PEM_read_SSL_SESSION(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!ctx->session)
+        dtp__log(ctx, DTP_LOG_WARN, "ignoring unreadable TLS session file %s", session_file);
+    ERR_clear_error();
+}
+
 dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
 {
     if (err) {
@@ -575,6 +623,8 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
         static const unsigned char sid_ctx[] = "dcmtls-profiles";
         SSL_CTX_set_session_id_context(ctx->ssl_ctx, sid_ctx, sizeof sid_ctx - 1);
     }
+    if (rc == DTP_OK)
+        setup_session_cache(ctx, cfg->session_file);
     if (rc == DTP_OK && cfg->keylog_file) {
         snprintf(ctx->keylog_file, sizeof ctx->keylog_file, "%s", cfg->keylog_file);
         SSL_CTX_set_keylog_callback(ctx->ssl_ctx, keylog_cb);
@@ -594,6 +644,7 @@ void dtp_ctx_free(dtp_ctx *ctx)
 {
     if (!ctx)
         return;
+    SSL_SESSION_free(ctx->session);
     SSL_CTX_free(ctx->ssl_ctx);
     BIO_meth_free(ctx->sock_method);
     free(ctx);

@@ -18,6 +18,8 @@ struct dtp_ctx {
     bool relax_key_sizes;
     int handshake_timeout_ms;
     char keylog_file[512];
+    SSL_SESSION *session;     /* client: the session to offer next */
+    char session_file[512];   /* client: where it persists, "" if nowhere */
     dtp_log_fn log;
     void *log_user;
 };

@@ -337,6 +337,73 @@ static int wait_readable_counts_buffered(void)
     return 0;
 }
 
+static int coalesced_header_and_body(void)
+{
+    struct side c, s;
+    CHECK(established(&c, &s) == 0);
+    dtp_conn_set_coalesce(c.conn, true);
+    char hdr[12], body[100], buf[256];
+    memset(hdr, 'h', sizeof hdr);
+    memset(body, 'b', sizeof body);
+    CHECK(dtp_conn_write(c.conn, hdr, sizeof hdr) == (ssize_t)sizeof hdr);
+    CHECK(!dtp_conn_wait_readable(s.conn, 50)); /* held, nothing sent yet */
+    CHECK(dtp_conn_write(c.conn, body, sizeof body) == (ssize_t)sizeof body);
+    /* One SSL read returns one record: 112 bytes means header and body
+     * travelled together. */
+    CHECK(dtp_conn_read(s.conn, buf, sizeof buf) == 112);
+    CHECK(memcmp(buf, hdr, 12) == 0 && memcmp(buf + 12, body, 100) == 0);
+    /* A held write leaves before the writer waits for an answer. */
+    CHECK(dtp_conn_write(c.conn, "rq", 2) == 2);
+    dtp_conn_wait_readable(c.conn, 0);
+    CHECK(dtp_conn_read(s.conn, buf, sizeof buf) == 2 && memcmp(buf, "rq", 2) == 0);
+    done(&c, &s);
+    return 0;
+}
+
+static int resumption_across_connections(void)
+{
+    /* Both TLS 1.3 (tickets) and TLS 1.2 (Extended: tickets too): the
+     * second connection of the same client context resumes; the profile
+     * check and the peer identity still hold on the resumed session. */
+    static const char *const profiles[] = {"bcp195-nd", "bcp195-ex"};
+    for (size_t i = 0; i < 2; i++) {
+        dtp_ctx *cctx = mk(CLIENT(profiles[i], "rsa")), *sctx = mk(SERVER(profiles[i], "rsa"));
+        CHECK(cctx && sctx);
+        for (int round = 0; round < 2; round++) {
+            int sv[2];
+            CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+            struct side c = {cctx, sv[0], NULL, -1}, s = {sctx, sv[1], NULL, -1};
+            pthread_t t;
+            pthread_create(&t, NULL, server_thread, &s);
+            c.conn = dtp_conn_new(cctx, c.fd, NULL);
+            c.rc = dtp_conn_handshake(c.conn);
+            /* TLS 1.3 tickets arrive after the handshake: one exchange. */
+            char buf[8];
+            if (c.rc == DTP_OK) {
+                pthread_join(t, NULL);
+                CHECK(dtp_conn_write(s.conn, "ok", 2) == 2);
+                CHECK(dtp_conn_read(c.conn, buf, sizeof buf) == 2);
+            } else {
+                pthread_join(t, NULL);
+            }
+            CHECK_REASON(DTP_OK, c.rc, DETAIL(c));
+            CHECK_REASON(DTP_OK, s.rc, DETAIL(s));
+            const struct dtp_session_info *ci = dtp_conn_info(c.conn);
+            printf("%s round %d: resumed=%d %s\n", profiles[i], round, ci->resumed, ci->suite);
+            CHECK(ci->resumed == (round == 1));
+            CHECK(strstr(ci->peer_subject, "CN=localhost") != NULL);
+            dtp_conn_close_notify(c.conn);
+            dtp_conn_free(c.conn);
+            dtp_conn_free(s.conn);
+            close(sv[0]);
+            close(sv[1]);
+        }
+        dtp_ctx_free(cctx);
+        dtp_ctx_free(sctx);
+    }
+    return 0;
+}
+
 static int handshake_timeout(void)
 {
     struct fx sf = SERVER("bcp195-nd", "rsa");
@@ -381,7 +448,8 @@ static const struct check_case cases[] = {
     CASE(bcp195_not_downgraded), CASE(untrusted_server), CASE(expired_server), CASE(revoked_client),
     CASE(client_cert_missing), CASE(version_refused), CASE(no_shared_suite), CASE(weak_dh_refused_in_handshake),
     CASE(weak_peer_cert_refused_in_handshake), CASE(outside_profile_refused), CASE(malformed_client_hello), CASE(close_notify_then_eof),
-    CASE(truncation_detected), CASE(wait_readable_counts_buffered), CASE(handshake_timeout),
+    CASE(truncation_detected), CASE(wait_readable_counts_buffered), CASE(coalesced_header_and_body),
+    CASE(resumption_across_connections), CASE(handshake_timeout),
     CASE(not_tls_plain_dicom),
 };
 CHECK_MAIN(cases)

@@ -188,6 +188,11 @@ struct dtp_config {
     bool relax_key_sizes;
     int handshake_timeout_ms; /* <= 0: 30000 */
     const char *keylog_file;  /* NSS key log for tshark, debugging only */
+    /* Client: keep the last TLS session (ticket) in this file and offer it
+     * on the next run, so separate runs resume (a full handshake costs
+     * several ms). The file holds session secrets: it is written mode 0600.
+     * Within one context, resumption across connections is automatic. */
+    const char *session_file;
     dtp_log_fn log;           /* may be NULL */
     void *log_user;
 };
@@ -249,6 +254,15 @@ int dtp_conn_handshake(dtp_conn *conn);
  * (read only); -1 on failure with the reason kept in conn. */
 ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len);
 ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len);
+
+/* Write coalescing, off by default: writes of up to 64 bytes are held and
+ * sent in the same TLS record as the next write (a DICOM PDU header with
+ * its body: one record per PDU instead of two). Held bytes are sent by
+ * the next write, dtp_conn_flush, dtp_conn_read, dtp_conn_wait_readable
+ * and dtp_conn_close_notify, so a peer never waits for them. */
+void dtp_conn_set_coalesce(dtp_conn *conn, bool on);
+/* Sends held bytes. Returns DTP_OK or the reason code. */
+int dtp_conn_flush(dtp_conn *conn);
 
 /* Bytes already decrypted and buffered inside TLS. */
 size_t dtp_conn_pending(dtp_conn *conn);
