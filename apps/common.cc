@@ -20,8 +20,9 @@ DtpTlsOptions::DtpTlsOptions()
 void dtpAppDefaults()
 {
     setenv("TCP_NODELAY", "1", 0);
-    static char logBuffer[16384];
+    static char logBuffer[16384], outBuffer[16384];
     setvbuf(stderr, logBuffer, _IOLBF, sizeof logBuffer);
+    setvbuf(stdout, outBuffer, _IOLBF, sizeof outBuffer);
     STD_NAMESPACE cerr.unsetf(STD_NAMESPACE ios_base::unitbuf);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -384,7 +385,12 @@ void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app)
         << "One profile applies per listening address and port (C9). The SCU and SCP start TLS\n"
            "immediately after TCP connect and never fall back to unencrypted DICOM (C1). SSL 2.0/3.0,\n"
            "NULL, export, anonymous, RC4 and DES suites are never negotiated (C2, C3); TLS compression\n"
-           "is off (C4); only secure renegotiation (RFC 5746) is accepted (C5)."
+           "is off (C4); only secure renegotiation (RFC 5746) is accepted (C5). The SCU negotiates the\n"
+           "highest version both sides allow in one handshake and never retries with a lower one; the\n"
+           "SCP refuses a client's inappropriate fallback (TLS_FALLBACK_SCSV, RFC 7507, B3). Every\n"
+           "association's version and suite are logged, a downgraded one flagged (B6). Weak peer keys\n"
+           "(DH below 2048 bits, certificates below the profile minimum) are refused inside the\n"
+           "handshake with a TLS alert, under every profile (B5, E5)."
         << OFendl;
     for (size_t i = 0; i < dtp_profile_count(); i++)
         printProfile(out, dtp_profile_at(i));

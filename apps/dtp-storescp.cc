@@ -160,13 +160,15 @@ static int serveOne(int fd, const char *peer, DtpTransportLayer *layer, const OF
         dtpReportError(logger, what.c_str(), layer->lastError());
         return dtpExitCodeForReason(layer->lastError().code);
     }
+    /* B6: every association's version and suite, on stdout by default
+     * (one write per line: association processes share stdout). */
     if (layer && layer->hasSession()) {
         char line[512];
-        OFLOG_INFO(logger, "association from " << peer << ": TLS "
-                                               << dtp_session_format(&layer->lastSession(), line, sizeof line));
+        COUT << "association from " << peer << ": TLS "
+             << dtp_session_format(&layer->lastSession(), line, sizeof line) << OFendl;
     }
-    OFLOG_INFO(logger, "association from " << peer << " ended: " << scp.stored << " objects stored ("
-                                           << scp.bytes << " bytes), " << scp.failed << " failed");
+    COUT << "association from " << peer << " ended: " << scp.stored << " objects stored (" << scp.bytes
+         << " bytes), " << scp.failed << " failed" << OFendl;
     if (scp.failed)
         return DTP_EXIT_TRANSFER;
     if (cond.bad() && cond != NET_EC_StopAfterAssociation && cond != NET_EC_StopAfterConnectionTimeout) {

@@ -87,8 +87,9 @@ waited_ms=$(( (${EPOCHREALTIME/[.,]/} - opened_at) / 1000 ))
 # Every line of the log is one whole message. The association processes run
 # (and fail) at the same moment, all writing to the same stderr; a message
 # split over several write(2) calls interleaves with the others' and the
-# per-association record (C6 reason, B6 version/suite) is garbled.
-mapfile -t malformed < <(awk '!/^[FEWIDT]: / || /association from.*association from/ ||
+# per-association record (C6 reason, B6 version/suite) is garbled. Lines
+# are log messages ("X: ...") or the per-association lines on stdout.
+mapfile -t malformed < <(awk '!/^([FEWIDT]: |association from )/ || /association from.*association from/ ||
     /what to do.*what to do/ || /handshake failed.*handshake failed/' "$LOG")
 [ ${#malformed[@]} -eq 0 ] ||
     dtp_fail "${#malformed[@]} malformed (interleaved) lines in the SCP log of $((SILENT + HALF)) concurrent failing associations:

@@ -67,7 +67,7 @@ for ((i = 0; i < 100; i++)); do
     grep -Eq 'association from .*( ended:|provider reason)' "$DTP_WORK/scp.log" && break
     sleep 0.1
 done
-dtp_expect_grep "I: association from 127\.0\.0\.1:[0-9]+: TLS $VERSION $SUITE group=[^ ]+ peer=/CN=dtp test client\$" "$DTP_WORK/scp.log"
+dtp_expect_grep "^association from 127\.0\.0\.1:[0-9]+: TLS $VERSION $SUITE group=[^ ]+ peer=/CN=dtp test client\$" "$DTP_WORK/scp.log"
 dtp_expect_grep "association from 127\.0\.0\.1:[0-9]+ ended: 7 objects stored \([0-9]+ bytes\), 0 failed" "$DTP_WORK/scp.log"
 # Exactly one connection was made: nothing else may have failed.
 if grep -q 'provider reason' "$DTP_WORK/scp.log"; then
