@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <signal.h>
+#include <memory>
 #include <time.h>
 
 #include "dcmtk/dcmdata/dcuid.h"
@@ -137,6 +138,9 @@ int main(int argc, char *argv[])
         else
             OFLOG_ERROR(logger, "input not found: " << *it);
     }
+    /* Declared before scu so that it outlives it: the association's
+     * connection, freed with scu, still uses the layer's TLS context. */
+    std::unique_ptr<DtpTransportLayer> layerOwner;
     StoreSCU scu;
     size_t bad = 0;
     for (OFListIterator(OFString) it = files.begin(); it != files.end(); ++it) {
@@ -152,7 +156,8 @@ int main(int argc, char *argv[])
         return DTP_EXIT_INPUT;
     }
 
-    DtpTransportLayer *layer = dtpCreateLayer(tls, DTP_ROLE_CLIENT, logger);
+    layerOwner.reset(dtpCreateLayer(tls, DTP_ROLE_CLIENT, logger));
+    DtpTransportLayer *layer = layerOwner.get();
     scu.setAETitle(callingAE);
     scu.setPeerAETitle(calledAE);
     scu.setPeerHostName(peer);
@@ -201,7 +206,9 @@ int main(int argc, char *argv[])
                  << dtp_session_format(&layer->lastSession(), line, sizeof line) << OFendl;
         }
         cond = scu.sendSOPInstances();
-        if (cond.bad()) {
+        /* DcmStorageSCU carries on after a failed C-STORE and may return a
+         * good status; a TLS failure still ended the association (C6). */
+        if (cond.bad() || (layer && layer->hasError())) {
             rc = failureExit(layer, "transfer aborted", cond, DTP_EXIT_TRANSFER);
             if (rc != DTP_EXIT_TRANSFER && rc != DTP_EXIT_OK)
                 rc = DTP_EXIT_TRANSFER; /* the association was up: a transfer failure */
@@ -223,6 +230,5 @@ int main(int argc, char *argv[])
     COUT << OFendl;
     if (rc == DTP_EXIT_OK && (scu.stored != scu.total))
         rc = DTP_EXIT_TRANSFER;
-    delete layer;
     return rc;
 }

@@ -512,18 +512,17 @@ ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len)
     }
 }
 
-/* While we write (a C-STORE in progress), the peer may have given up with
- * a fatal alert that nobody reads until our writes fail with a reset.
- * Look for it before each write: if the socket has data, let TLS process
- * it without consuming application data (SSL_peek, non-blocking). */
-static bool peer_alert_pending(dtp_conn *conn)
+/* What a non-blocking look at the socket finds, without consuming
+ * application data. */
+enum peek_result { PEEK_NOTHING, PEEK_DATA, PEEK_CLOSED, PEEK_FAILED };
+
+/* alerts_only: a failure that is not the peer's fatal alert is left for
+ * the caller to report (its own error is more precise). */
+static enum peek_result peek_nonblocking(dtp_conn *conn, bool alerts_only)
 {
-    struct pollfd pfd = {conn->fd, POLLIN, 0};
-    if (poll(&pfd, 1, 0) <= 0)
-        return false;
     int flags = fcntl(conn->fd, F_GETFL);
     if (flags < 0 || fcntl(conn->fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        return false;
+        return PEEK_NOTHING;
     char c;
     size_t got = 0;
     errno = 0;
@@ -531,22 +530,37 @@ static bool peer_alert_pending(dtp_conn *conn)
     int saved_errno = errno;
     int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(conn->ssl, r);
     fcntl(conn->fd, F_SETFL, flags);
-    if (e == SSL_ERROR_NONE || e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+    if (e == SSL_ERROR_NONE)
+        return PEEK_DATA;
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
         (e == SSL_ERROR_SYSCALL && (saved_errno == EAGAIN || saved_errno == EINTR))) {
-        ERR_clear_error();
-        return false;
+        ERR_clear_error(); /* only records without application data so far */
+        return PEEK_NOTHING;
     }
     if (e == SSL_ERROR_ZERO_RETURN) {
         ERR_clear_error();
-        return false; /* close_notify: the write will tell */
+        return PEEK_CLOSED;
+    }
+    if (alerts_only && conn->alert_received < 0) {
+        ERR_clear_error();
+        return PEEK_NOTHING;
     }
     record_failure(conn, r, e, saved_errno, false);
-    return true;
+    return PEEK_FAILED;
+}
+
+/* While we write (a C-STORE in progress), the peer may have given up with
+ * a fatal alert that nobody reads until our writes fail with a reset.
+ * Look for it before each write. */
+static bool peer_alert_pending(dtp_conn *conn, bool alerts_only)
+{
+    struct pollfd pfd = {conn->fd, POLLIN, 0};
+    return poll(&pfd, 1, 0) > 0 && peek_nonblocking(conn, alerts_only) == PEEK_FAILED;
 }
 
 static ssize_t raw_write(dtp_conn *conn, const void *buf, size_t len)
 {
-    if (peer_alert_pending(conn))
+    if (peer_alert_pending(conn, false))
         return -1;
     for (;;) {
         size_t put = 0;
@@ -558,8 +572,9 @@ static ssize_t raw_write(dtp_conn *conn, const void *buf, size_t len)
         int e = SSL_get_error(conn->ssl, r);
         if (e == SSL_ERROR_SYSCALL && saved_errno == EINTR)
             continue;
-        /* A reset often follows the peer's fatal alert: prefer the alert. */
-        if (e == SSL_ERROR_SYSCALL && peer_alert_pending(conn))
+        /* A reset often follows the peer's fatal alert: prefer the alert,
+         * but only an alert (the failed send already consumed the reset). */
+        if (e == SSL_ERROR_SYSCALL && peer_alert_pending(conn, true))
             return -1;
         record_failure(conn, r, e, saved_errno, false);
         return -1;
@@ -619,14 +634,27 @@ bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms)
         return false;
     if (conn->held && dtp_conn_flush(conn) != DTP_OK)
         return true; /* let the read report the failure */
-    if (SSL_pending(conn->ssl) > 0)
-        return true;
-    struct pollfd pfd = {conn->fd, POLLIN, 0};
-    int n;
-    do
-        n = poll(&pfd, 1, timeout_ms);
-    while (n < 0 && errno == EINTR);
-    return n > 0;
+    /* A readable socket is not readable data: TLS 1.3 sends session tickets
+     * and key updates that carry none, and a read would then block past
+     * the caller's timeout (DCMTK's ACSE/DIMSE timeouts). Look inside. */
+    long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    for (;;) {
+        if (SSL_pending(conn->ssl) > 0 || conn->error.code != DTP_OK)
+            return true;
+        int left = deadline < 0 ? -1 : (int)(deadline - now_ms());
+        if (deadline >= 0 && left < 0)
+            left = 0;
+        struct pollfd pfd = {conn->fd, POLLIN, 0};
+        int n = poll(&pfd, 1, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        if (!conn->handshake_done || peek_nonblocking(conn, false) != PEEK_NOTHING)
+            return true;
+        if (deadline >= 0 && now_ms() >= deadline)
+            return false;
+    }
 }
 
 int dtp_conn_close_notify(dtp_conn *conn)

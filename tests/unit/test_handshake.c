@@ -337,6 +337,23 @@ static int wait_readable_counts_buffered(void)
     return 0;
 }
 
+static int tickets_are_not_data(void)
+{
+    /* After a TLS 1.3 handshake the server's session tickets sit on the
+     * client's socket. They are not data: waiting for data must time out
+     * (DCMTK's ACSE timeout), not report readable and block in a read. */
+    struct side c, s;
+    CHECK(established(&c, &s) == 0);
+    CHECK(dtp_conn_info(c.conn)->version == DTP_TLS1_3);
+    CHECK(!dtp_conn_wait_readable(c.conn, 200));
+    CHECK(dtp_conn_write(s.conn, "x", 1) == 1);
+    CHECK(dtp_conn_wait_readable(c.conn, 1000));
+    char buf[4];
+    CHECK(dtp_conn_read(c.conn, buf, sizeof buf) == 1);
+    done(&c, &s);
+    return 0;
+}
+
 static int coalesced_header_and_body(void)
 {
     struct side c, s;
@@ -448,7 +465,7 @@ static const struct check_case cases[] = {
     CASE(bcp195_not_downgraded), CASE(untrusted_server), CASE(expired_server), CASE(revoked_client),
     CASE(client_cert_missing), CASE(version_refused), CASE(no_shared_suite), CASE(weak_dh_refused_in_handshake),
     CASE(weak_peer_cert_refused_in_handshake), CASE(outside_profile_refused), CASE(malformed_client_hello), CASE(close_notify_then_eof),
-    CASE(truncation_detected), CASE(wait_readable_counts_buffered), CASE(coalesced_header_and_body),
+    CASE(truncation_detected), CASE(wait_readable_counts_buffered), CASE(coalesced_header_and_body), CASE(tickets_are_not_data),
     CASE(resumption_across_connections), CASE(handshake_timeout),
     CASE(not_tls_plain_dicom),
 };
