@@ -6,8 +6,10 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config libssl-dev libdcmtk-dev
-  # test tools and real peers
+  # test tools and real peers (interop tests, label interop: OpenSSL, stock
+  # DCMTK, GnuTLS, Orthanc over REST with curl, sslscan, nmap ssl-enum-ciphers)
   openssl dcmtk gnutls-bin sslscan iproute2 procps
+  orthanc curl nmap
 )
 
 missing=()

@@ -1,0 +1,239 @@
+#!/bin/bash
+# interop_gnutls.sh PROFILE -- GnuTLS (gnutls-cli / gnutls-serv, package
+# gnutls-bin) against our apps, for the Camellia-GCM suites of E3/K3.
+#
+# GnuTLS implements all six Camellia-GCM suites of the Extended BCP195 and
+# CRYPTREC profiles; OpenSSL 3.0 implements none, so the table lists them as
+# "not available with this backend". For each of the six suites, with the
+# certificate type the suite needs:
+#
+#   (a) the peer offers ONLY that Camellia-GCM suite (TLS 1.2):
+#         gnutls-cli -> dtp-storescp   the SCP logs 202 NO_SHARED_SUITE
+#         dtp-storescu -> gnutls-serv  the server sends handshake_failure;
+#                                      the SCU reports 209 PEER_ALERT
+#       (if the table ever lists the suite as available, it must connect)
+#   (b) the peer offers that Camellia-GCM suite AND the AES-GCM suite with the
+#       same key exchange and key size: it connects and negotiates the AES-GCM
+#       suite -- where the profile lists that AES-GCM suite (all six under
+#       bcp195-ex, bcp195-nd and cryptrec; only the RSA ones under bcp195,
+#       whose TLS 1.2 list has no ECDSA suite: refused as in (a));
+#   (c) GnuTLS's default priority (NORMAL) connects at the profile's best
+#       version, RSA and ECDSA certificates.
+#
+# gnutls-serv cannot be told to listen on 127.0.0.1 only, so the script runs
+# in a private network namespace with only a loopback interface (unshare -n;
+# skipped when none can be made). gnutls-serv runs with --noticket: the TLS 1.3
+# session-ticket case is interop_openssl.sh's.
+#
+# Every case runs; all mismatches are listed at the end. Result rows go to
+# $DTP_BUILD_DIR/interop-results/interop.gnutls.PROFILE.tsv.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/checks.sh"
+. "$HERE/interop_lib.sh"
+
+[ $# -eq 1 ] || { echo "usage: $0 PROFILE" >&2; exit 1; }
+PROFILE=$1
+
+ix_results "interop.gnutls.$PROFILE"
+ix_netns "$@"
+dtp_init "interop-gnutls-$PROFILE"
+: "${DTP_BIN:?}" "${DTP_PKI:?}" "${DTP_DATA:?}"
+dtp_need_cmd gnutls-cli gnutls-serv openssl timeout setsid
+[ "$IX_NETNS" = 1 ] ||
+    dtp_skip "gnutls-serv listens on every address; no private network namespace (unshare -n) to keep it on loopback"
+PKI=$DTP_PKI
+declare -A SCP_PORT=()
+FILE=$DTP_DATA/small/small-1.dcm
+[ -f "$FILE" ] || dtp_fail "fixture $FILE missing"
+
+ix_load_profiles
+ix_known_profile "$PROFILE"
+ix_load_openssl_names
+ix_peer gnutls "$(gnutls-cli --version 2>&1 | head -n 1)"
+
+# --------------------------------------------------------------- the cases --
+# CASES: "NAME|PRIORITY|CERT|CAMELLIA-SUITE|AES-SUITE"
+# (CAMELLIA-SUITE empty for the NORMAL cases; AES-SUITE empty when only the
+# Camellia suite is offered.)
+prio() {   # KX CIPHER... -> a TLS 1.2 priority string with exactly these
+    local kx=$1 c ciphers=""; shift
+    for c in "$@"; do ciphers+=":+$c"; done
+    echo "NONE:+VERS-TLS1.2${ciphers}:+AEAD:+$kx:+SIGN-ALL:+GROUP-ALL:+COMP-NULL"
+}
+CASES=()
+for spec in \
+    "ECDHE-ECDSA ec 128 TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_GCM_SHA256 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" \
+    "ECDHE-ECDSA ec 256 TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_GCM_SHA384 TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" \
+    "ECDHE-RSA rsa 128 TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" \
+    "ECDHE-RSA rsa 256 TLS_ECDHE_RSA_WITH_CAMELLIA_256_GCM_SHA384 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" \
+    "DHE-RSA rsa 128 TLS_DHE_RSA_WITH_CAMELLIA_128_GCM_SHA256 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" \
+    "DHE-RSA rsa 256 TLS_DHE_RSA_WITH_CAMELLIA_256_GCM_SHA384 TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"; do
+    read -r kx cert bits cam aes <<< "$spec"
+    CASES+=("$cam-only|$(prio "$kx" "CAMELLIA-$bits-GCM")|$cert|$cam|")
+    CASES+=("$cam+AES|$(prio "$kx" "CAMELLIA-$bits-GCM" "AES-$bits-GCM")|$cert|$cam|$aes")
+done
+CASES+=("NORMAL-rsa|NORMAL|rsa||" "NORMAL-ec|NORMAL|ec||")
+
+# The E3/K3 Camellia-GCM suites of the table must be exactly the six above.
+for s in ${IX_TLS12_NA[$PROFILE]:-}; do
+    DTP_CHECKS=$((DTP_CHECKS + 1))
+    [[ $s == *CAMELLIA*GCM* ]] ||
+        dtp_check_fail "table lists $s as not available with OpenSSL; only Camellia-GCM suites are expected there"
+done
+
+# expect CAMELLIA AES CERT -> "connect SUITE-RE" | "refuse"
+expect() {
+    local cam=$1 aes=$2 cert=$3 v
+    if [ -z "$cam" ]; then   # NORMAL: the profile's best version
+        v=${IX_VERSIONS[$PROFILE]##* }
+        echo "connect $v"
+        return
+    fi
+    if ix_has "${IX_TLS12[$PROFILE]}" "$cam"; then
+        echo "connect TLSv1.2"
+    elif [ -n "$aes" ] && ix_has "${IX_TLS12[$PROFILE]}" "$aes"; then
+        echo "connect TLSv1.2"
+    else
+        echo refuse
+    fi
+}
+
+# allowed VERSION SUITE CAMELLIA AES: the negotiated suite is one the case
+# and the profile allow.
+allowed() {
+    local v=$1 s=$2 cam=$3 aes=$4
+    if [ -z "$cam" ]; then
+        if [ "$v" = TLSv1.3 ]; then ix_has "${IX_TLS13[$PROFILE]:-}" "$s"; else ix_has "${IX_TLS12[$PROFILE]}" "$s"; fi
+        return
+    fi
+    { [ "$s" = "$cam" ] || [ "$s" = "$aes" ]; } && ix_has "${IX_TLS12[$PROFILE]}" "$s"
+}
+
+record() {   # CASE OK OUTCOME-IF-OK DIRECTION VERSION SUITE NOTE
+    local c=$1 ok=$2 outcome=$3 dir=$4 v=$5 s=$6 note=$7
+    DTP_CHECKS=$((DTP_CHECKS + 1))
+    if [ "$ok" != 1 ]; then
+        outcome=fail
+        dtp_check_fail "$c ($dir): $note"
+        note="UNEXPECTED: $note"
+    fi
+    ix_row gnutls "$PROFILE" "$dir" "$outcome" "$v" "$s" "$note"
+}
+
+# ====================================================== gnutls-cli -> SCP
+# One dtp-storescp per case, all cases at once: gnutls-cli lingers 2 s after
+# a completed handshake before it closes, so one after the other is slow.
+DIR1=peer-\>dtp-storescp
+for i in "${!CASES[@]}"; do
+    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    SCP_PORT[$i]=$(dtp_free_port)
+    mkdir -p "$DTP_WORK/out-$i"
+    dtp_start "scp-$i" "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$PROFILE" \
+        +tls "$PKI/server-$cert.key" "$PKI/server-$cert.pem" +cf "$PKI/ca.pem" \
+        --handshake-timeout 5 -od "$DTP_WORK/out-$i" -v "${SCP_PORT[$i]}"
+done
+pids=()
+for i in "${!CASES[@]}"; do
+    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    dtp_wait_port "${SCP_PORT[$i]}" 127.0.0.1 10 ||
+        dtp_fail "dtp-storescp ($name) did not listen on 127.0.0.1:${SCP_PORT[$i]}"
+    timeout -k 2 15 gnutls-cli --x509cafile "$PKI/ca.pem" \
+        --x509certfile "$PKI/client-$cert.pem" --x509keyfile "$PKI/client-$cert.key" \
+        --priority "$pr" -p "${SCP_PORT[$i]}" 127.0.0.1 </dev/null >"$DTP_WORK/cli-$i.out" 2>&1 &
+    pids+=("$!")
+done
+for pid in "${pids[@]}"; do wait "$pid" || true; done
+END_RE='association from 127\.0\.0\.1:[0-9]+: (TLS TLSv|A-P-ABORT, provider reason )'
+for i in "${!CASES[@]}"; do
+    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    c="cli-$name"
+    exp=$(expect "$cam" "$aes" "$cert")
+    log=$DTP_WORK/scp-$i.log
+    out=$DTP_WORK/cli-$i.out
+    line=
+    for ((k = 0; k < 100; k++)); do
+        line=$(grep -Em1 -- "$END_RE" "$log" || true)
+        [ -n "$line" ] && break
+        sleep 0.05
+    done
+    desc=$(grep -m1 '^- Description:' "$out" | sed 's/^- Description: //' || true)
+    offered="offered ${cam:-GnuTLS NORMAL}${aes:+ + $aes}, $cert cert"
+    if [[ $line =~ :\ TLS\ (TLSv[0-9.]+)\ ([A-Z0-9_]+) ]]; then
+        v=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]}
+        ok=1 why="$offered; GnuTLS: $desc"
+        [ "${exp%% *}" = connect ] || { ok=0; why="expected a refusal, but connected $v $s; $why"; }
+        [ "$exp" = refuse ] || [ "$v" = "${exp#connect }" ] || { ok=0; why="expected ${exp#connect }, got $v; $why"; }
+        allowed "$v" "$s" "$cam" "$aes" || { ok=0; why="negotiated $v $s, not allowed here; $why"; }
+        grep -q 'Handshake was completed' "$out" || { ok=0; why="gnutls-cli did not complete the handshake; $why"; }
+        record "$c" "$ok" pass "$DIR1" "$v" "$s" "$why"
+    elif [[ $line =~ provider\ reason\ ([0-9]+)\ ([A-Z_]+) ]]; then
+        got="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+        ok=1 why="$offered; SCP: $got; GnuTLS: $(grep -m1 -E '\*\*\* Received alert' "$out" | sed 's/^\*\*\* //' || true)"
+        [ "$exp" = refuse ] || { ok=0; why="expected to connect ($exp); $why"; }
+        [ "$got" = "202 NO_SHARED_SUITE" ] || { ok=0; why="expected 202 NO_SHARED_SUITE; $why"; }
+        record "$c" "$ok" pinned "$DIR1" TLSv1.2 "${cam:-NORMAL}${aes:+ + $aes}" "$why"
+    else
+        record "$c" 0 fail "$DIR1" - "${cam:-NORMAL}" "no SCP log line within 5 s; $offered"
+    fi
+done
+
+# ====================================================== SCU -> gnutls-serv
+DIR2=dtp-storescu-\>peer
+pids=()
+for i in "${!CASES[@]}"; do
+    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    port=$(dtp_free_port)
+    dtp_start "serv-$i" gnutls-serv --echo --noticket --require-client-cert \
+        --x509cafile "$PKI/ca.pem" --x509certfile "$PKI/server-$cert.pem" \
+        --x509keyfile "$PKI/server-$cert.key" --priority "$pr" -p "$port"
+    dtp_wait_port "$port" 127.0.0.1 10 || dtp_fail "gnutls-serv ($name) did not listen on port $port"
+    # gnutls-serv never answers the A-ASSOCIATE-RQ: after a completed
+    # handshake the SCU ends on its 1 s ACSE timeout (exit 7).
+    (
+        rc=0
+        timeout -k 2 20 "$DTP_BIN/dtp-storescu" -v -ta 1 -ts 5 --profile "$PROFILE" \
+            +tls "$PKI/client-rsa.key" "$PKI/client-rsa.pem" +cf "$PKI/ca.pem" \
+            127.0.0.1 "$port" "$FILE" </dev/null >"$DTP_WORK/scu-$i.out" 2>&1 || rc=$?
+        echo "$rc" > "$DTP_WORK/scu-$i.rc"
+    ) &
+    pids+=("$!")
+done
+for pid in "${pids[@]}"; do wait "$pid" || true; done
+for i in "${!CASES[@]}"; do
+    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    c="serv-$name"
+    exp=$(expect "$cam" "$aes" "$cert")
+    out=$DTP_WORK/scu-$i.out
+    rc=$(cat "$DTP_WORK/scu-$i.rc" 2>/dev/null || echo none)
+    offered="server accepts ${cam:-GnuTLS NORMAL}${aes:+ + $aes}, $cert cert"
+    tls=$(grep -Em1 '^[IW]: TLS TLSv[0-9.]+ [A-Z0-9_]+ ' "$out" || true)
+    if [ -n "$tls" ]; then
+        read -r _ _ v s _ <<< "$tls"
+        ok=1 why="$offered; ${tls#*: }"
+        [ "${exp%% *}" = connect ] || { ok=0; why="expected a refusal, but connected; $why"; }
+        [ "$exp" = refuse ] || [ "$v" = "${exp#connect }" ] || { ok=0; why="expected ${exp#connect }, got $v; $why"; }
+        allowed "$v" "$s" "$cam" "$aes" || { ok=0; why="negotiated $v $s, not allowed here; $why"; }
+        [ "$rc" = 7 ] || { ok=0; why="exit $rc, expected 7 (ACSE timeout after the handshake); $why"; }
+        record "$c" "$ok" pass "$DIR2" "$v" "$s" "$why"
+    else
+        reason=$(sed -nE 's/^E: association failed: A-P-ABORT, provider reason ([0-9]+) ([A-Z_]+):.*/\1 \2/p' "$out" | head -n 1)
+        alert=$(grep -Eo 'peer sent fatal alert [0-9]+ [a-z_]+' "$out" | head -n 1 || true)
+        ok=1 why="$offered; SCU: ${reason:-no reason}${alert:+ ($alert)}"
+        [ "$exp" = refuse ] || { ok=0; why="expected to connect ($exp); $why"; }
+        [ "$reason" = "209 PEER_ALERT" ] && [[ $alert == *handshake_failure* ]] ||
+            { ok=0; why="expected 209 PEER_ALERT (handshake_failure); $why"; }
+        [ "$rc" = 4 ] || { ok=0; why="exit $rc, expected 4; $why"; }
+        record "$c" "$ok" pinned "$DIR2" TLSv1.2 "${cam:-NORMAL}${aes:+ + $aes}" "$why"
+    fi
+done
+
+for i in "${!CASES[@]}"; do
+    DTP_CHECKS=$((DTP_CHECKS + 1))
+    [ -z "$(ls -A "$DTP_WORK/out-$i")" ] ||
+        dtp_check_fail "files in an SCP's output directory: $(ls -A "$DTP_WORK/out-$i")"
+done
+echo "${#CASES[@]} cases in each direction ($PROFILE)"
+ix_done
