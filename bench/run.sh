@@ -1,0 +1,1034 @@
+#!/usr/bin/env bash
+# bench/run.sh -- the benchmark of issue 6 (and the stall delay of issue 4).
+#
+# On 127.0.0.1 only, with the apps in $BUILD_DIR and stock DCMTK from PATH:
+#   1. throughput: per object size (64 KiB, 512 KiB, 8 MiB, 128 MiB) a fixed
+#      batch over ONE association per run, for our apps in plain TCP and
+#      under each of the four profiles, and stock storescu/storescp +py with
+#      TCP_NODELAY=1 and with its defaults; variants interleaved
+#      (round-robin per repetition), $REPS repetitions; MB/s, CPU per MB of
+#      sender and receiver, peak RSS of the SCP;
+#   2. association rate: one small object per dtp-storescu run, plain, TLS
+#      with a full handshake, TLS resumed from --session-file (and stock);
+#   3. concurrency: 8 clients at once into one dtp-storescp;
+#   4. stall delay: a small transfer with and without 100 silent + 100
+#      half-handshake connections held open;
+# and writes the Markdown report $BENCH_OUT (generated; never edit it).
+#
+# Environment:
+#   BUILD_DIR   build tree with apps/dtp-storescu, apps/dtp-storescp
+#               (default: <source>/build; built with scripts/build.sh if
+#               the binaries are missing)
+#   QUICK=1     small version (64 KiB and 512 KiB, 2 repetitions, 20+20
+#               stalls): under a minute; proves the script works
+#   REPS        repetitions of the throughput rounds (default 5, QUICK 2)
+#   BENCH_OUT   report (default docs/performance.md; QUICK:
+#               $BUILD_DIR/performance-quick.md)
+#   BENCH_TMP   where objects and received files go (default /dev/shm
+#               when it has room, else $TMPDIR or /tmp)
+#   BENCH_ONLY  for working on the script: run only these sections (any of
+#               throughput assoc conc stall); the report is then incomplete
+# Exit: 0 report written and every run succeeded; 1 a run failed (the
+# report is still written and says which); 77 a needed tool is missing.
+# shellcheck disable=SC2016  # awk programs and expressions are single-quoted on purpose
+set -Eeuo pipefail
+trap 'echo "run.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+QUICK=${QUICK:-0}
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
+if [ "$QUICK" = 1 ]; then
+    REPS=${REPS:-2}
+    BENCH_OUT=${BENCH_OUT:-$BUILD_DIR/performance-quick.md}
+else
+    REPS=${REPS:-5}
+    BENCH_OUT=${BENCH_OUT:-$ROOT/docs/performance.md}
+fi
+case $BENCH_OUT in /*) ;; *) BENCH_OUT=$PWD/$BENCH_OUT ;; esac
+# Our apps turn TCP_NODELAY on unless the environment says 0; stock DCMTK
+# turns it on only if it is set. Every variant sets it explicitly or not
+# at all, so nothing leaks in from the caller.
+unset TCP_NODELAY
+BENCH_ONLY=${BENCH_ONLY:-}
+want() { [ -z "$BENCH_ONLY" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
+
+T_START=${EPOCHREALTIME/[.,]/}
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+say() {
+    local us=$(( ${EPOCHREALTIME/[.,]/} - T_START ))
+    printf '[%4d.%01ds] %s\n' $((us / 1000000)) $((us / 100000 % 10)) "$*" >&2
+}
+
+# ------------------------------------------------------------ parameters --
+
+# size key, label, rows x columns of the 8-bit pixel data
+SIZES=(64k 512k 8m 128m)
+declare -A SIZE_LABEL=([64k]="64 KiB" [512k]="512 KiB" [8m]="8 MiB" [128m]="128 MiB")
+declare -A SIZE_DIMS=([64k]="256 256" [512k]="512 1024" [8m]="2048 4096" [128m]="8192 16384")
+# objects per run (one association); the stock-defaults variant (Nagle on:
+# ~50 ms per object) gets a smaller batch: MB/s is a rate.
+declare -A BATCH=([64k]=512 [512k]=256 [8m]=32 [128m]=2)
+declare -A BATCH_NAGLE=([64k]=40 [512k]=40 [8m]=16 [128m]=2)
+ASSOC_N=40          # runs per variant in the association-rate test
+CONC_CLIENTS=8 CONC_SIZE=8m CONC_PER=8 CONC_REPS=3
+STALL_SILENT=100 STALL_HALF=100 STALL_ROUNDS=5
+RUN_LIMIT=600       # seconds, any single client run
+if [ "$QUICK" = 1 ]; then
+    SIZES=(64k 512k)
+    BATCH=([64k]=64 [512k]=16)
+    BATCH_NAGLE=([64k]=8 [512k]=8)
+    ASSOC_N=5
+    CONC_SIZE=512k CONC_PER=2 CONC_REPS=1
+    STALL_SILENT=20 STALL_HALF=20 STALL_ROUNDS=2
+    RUN_LIMIT=60
+fi
+VARIANTS=(plain bcp195 bcp195-nd bcp195-ex cryptrec stock-nodelay stock-default)
+PROFILES=(bcp195 bcp195-nd bcp195-ex cryptrec)
+declare -A VLABEL=(
+    [plain]="ours, plain TCP"
+    [bcp195]="ours, TLS bcp195"
+    [bcp195-nd]="ours, TLS bcp195-nd"
+    [bcp195-ex]="ours, TLS bcp195-ex"
+    [cryptrec]="ours, TLS cryptrec"
+    [stock-nodelay]="stock DCMTK, TLS +py, TCP_NODELAY=1"
+    [stock-default]="stock DCMTK, TLS +py, defaults (Nagle on)")
+
+# ---------------------------------------------------------------- tools ---
+
+# shellcheck source=../tests/e2e/lib.sh
+. "$ROOT/tests/e2e/lib.sh"
+
+for c in dump2dcm dcmodify dcmdump dcmftest openssl timeout setsid ss awk sort; do
+    command -v "$c" >/dev/null 2>&1 || { echo "run.sh: SKIP: $c not found (needed to make the test data)" >&2; exit 77; }
+done
+SCU=$BUILD_DIR/apps/dtp-storescu
+SCP=$BUILD_DIR/apps/dtp-storescp
+if [ ! -x "$SCU" ] || [ ! -x "$SCP" ]; then
+    say "no binaries in $BUILD_DIR/apps: building with scripts/build.sh"
+    BUILD_DIR=$BUILD_DIR bash "$ROOT/scripts/build.sh"
+fi
+[ -x "$SCU" ] && [ -x "$SCP" ] || { echo "run.sh: $SCU / $SCP missing after the build" >&2; exit 1; }
+STOCK=1
+STOCK_SCU=$(command -v storescu || true) STOCK_SCP=$(command -v storescp || true)
+[ -n "$STOCK_SCU" ] && [ -n "$STOCK_SCP" ] || STOCK=0
+TIME_BIN=
+[ -x /usr/bin/time ] && /usr/bin/time -f '%U' -o /dev/null true 2>/dev/null && TIME_BIN=/usr/bin/time
+CLK_TCK=$(getconf CLK_TCK)
+PAGE_KB=$(( $(getconf PAGESIZE) / 1024 ))
+
+# Work space: objects and received files on tmpfs when there is room, so the
+# figures are about the network path, not the disk.
+need_mb=2500
+[ "$QUICK" = 1 ] && need_mb=300
+if [ -z "${BENCH_TMP:-}" ]; then
+    BENCH_TMP=${TMPDIR:-/tmp}
+    if [ -d /dev/shm ] && [ -w /dev/shm ] &&
+       [ "$(df -Pk /dev/shm | awk 'NR == 2 { print int($4 / 1024) }')" -ge "$need_mb" ]; then
+        BENCH_TMP=/dev/shm
+    fi
+fi
+export DTP_TEST_TMP=$BENCH_TMP
+dtp_init bench
+W=$DTP_WORK
+# Big files must not outlive a failed run in tmpfs (lib.sh keeps the work
+# dir for post-mortem): drop them, keep the logs, then lib.sh's own cleanup.
+_bench_exit() {
+    local rc=$?
+    trap - ERR
+    set +e
+    [ "$BASHPID" = "${DTP_OWNER_PID:-}" ] && rm -rf "$W/obj" "$W"/out-* 2>/dev/null
+    ( exit "$rc" )
+    _dtp_on_exit
+}
+trap _bench_exit EXIT
+say "work dir $W (BENCH_TMP=$BENCH_TMP), build $BUILD_DIR, QUICK=$QUICK, REPS=$REPS"
+
+# ------------------------------------------------------------ test data ---
+
+say "certificates (tests/fixtures/make_pki.sh)"
+bash "$ROOT/tests/fixtures/make_pki.sh" "$W/pki" >"$W/make_pki.log" 2>&1 ||
+    { cat "$W/make_pki.log" >&2; exit 1; }
+PKI=$W/pki
+say "DICOM objects (tests/fixtures/make_dicom.sh + copies)"
+bash "$ROOT/tests/fixtures/make_dicom.sh" "$W/fixture" >"$W/make_dicom.log" 2>&1 ||
+    { cat "$W/make_dicom.log" >&2; exit 1; }
+
+# make_set KEY COUNT: COUNT objects of size KEY in $W/obj/KEY, each with its
+# own SOP Instance UID. 64 KiB and 512 KiB come from make_dicom.sh as they
+# are; the larger ones are its 64 KiB object with Rows/Columns and random
+# pixels replaced the way make_dicom.sh puts pixels in (dcmodify -if).
+declare -A OBJ_BYTES=()
+make_set() {
+    local key=$1 count=$2 dir=$W/obj/$1 rows cols tmpl i
+    read -r rows cols <<< "${SIZE_DIMS[$key]}"
+    mkdir -p "$dir"
+    tmpl=$dir/template.dcm
+    case $key in
+        64k)  cp "$W/fixture/small/small-1.dcm" "$tmpl" ;;
+        512k) cp "$W/fixture/medium/medium-1.dcm" "$tmpl" ;;
+        *)
+            cp "$W/fixture/small/small-1.dcm" "$tmpl"
+            head -c $((rows * cols)) /dev/urandom > "$dir/pixels.raw"
+            dcmodify -nb -m "(0028,0010)=$rows" -m "(0028,0011)=$cols" \
+                -if "(7fe0,0010)=$dir/pixels.raw" "$tmpl" >"$W/dcmodify.log" 2>&1 ||
+                { cat "$W/dcmodify.log" >&2; exit 1; }
+            rm -f "$dir/pixels.raw"
+            ;;
+    esac
+    dcmftest "$tmpl" >/dev/null || { echo "run.sh: $tmpl is not a DICOM file" >&2; exit 1; }
+    local pix
+    pix=$(dcmdump -s +P 7fe0,0010 "$tmpl" | sed -n 's/.*# *\([0-9]*\),.*/\1/p')
+    [ "$pix" = $((rows * cols)) ] || { echo "run.sh: $tmpl: pixel data $pix bytes, expected $((rows * cols))" >&2; exit 1; }
+    for ((i = 1; i <= count; i++)); do
+        printf -v f '%s/o%04d.dcm' "$dir" "$i"
+        cp "$tmpl" "$f"
+    done
+    # New SOP Instance UIDs (dataset and meta header), in one process.
+    find "$dir" -name 'o*.dcm' -print0 | xargs -0 dcmodify -nb -gin >"$W/dcmodify.log" 2>&1 ||
+        { cat "$W/dcmodify.log" >&2; exit 1; }
+    rm -f "$tmpl"
+    local n
+    n=$(dcmdump -s +P 0008,0018 "$dir"/o*.dcm 2>/dev/null | grep "^(0008,0018)" | sort -u | wc -l)
+    [ "$n" = "$count" ] || { echo "run.sh: $dir: $n distinct SOP Instance UIDs for $count objects" >&2; exit 1; }
+    OBJ_BYTES[$key]=$(stat -c %s "$dir/o0001.dcm")
+}
+for key in "${SIZES[@]}"; do
+    n=${BATCH[$key]}
+    [ "$key" = "$CONC_SIZE" ] && [ $((CONC_CLIENTS * CONC_PER)) -gt "$n" ] && n=$((CONC_CLIENTS * CONC_PER))
+    make_set "$key" "$n"
+done
+if [ -z "${OBJ_BYTES[$CONC_SIZE]:-}" ]; then make_set "$CONC_SIZE" $((CONC_CLIENTS * CONC_PER)); fi
+if [ -z "${OBJ_BYTES[64k]:-}" ]; then make_set 64k 1; fi
+say "objects ready: $(du -sh "$W/obj" | cut -f1) in $W/obj"
+
+# files KEY N: the first N objects of size KEY, into the array FILES
+files() {
+    FILES=()
+    local i
+    for ((i = 1; i <= $2; i++)); do
+        printf -v f '%s/obj/%s/o%04d.dcm' "$W" "$1" "$i"
+        FILES+=("$f")
+    done
+}
+# sum of the sizes of FILES (one stat for all of them)
+files_bytes() {
+    printf '%s\0' "${FILES[@]}" | xargs -0 stat -c %s | awk '{ t += $1 } END { printf "%d\n", t }'
+}
+
+# ------------------------------------------------------ process helpers ---
+
+# cpu_ticks PID: utime+stime+cutime+cstime of PID (clock ticks) in CPU_TICKS;
+# cutime/cstime include the children PID has reaped.
+cpu_ticks() {
+    local s
+    read -r s 2>/dev/null < "/proc/$1/stat" || { CPU_TICKS=0; return 1; }
+    s=${s##*) }
+    local -a f
+    read -r -a f <<< "$s"
+    # f[0] is field 3 (state): utime is field 14
+    CPU_TICKS=$(( f[11] + f[12] + f[13] + f[14] ))
+}
+# kids PID: its live (or not yet reaped) children in KIDS
+kids() {
+    KIDS=
+    read -r KIDS 2>/dev/null < "/proc/$1/task/$1/children" || true
+}
+# wait_no_kids PID LIMIT_S: until PID has reaped every child (bounded)
+wait_no_kids() {
+    local pid=$1 deadline=$(( ${EPOCHREALTIME/[.,]/} + $2 * 1000000 ))
+    while :; do
+        kids "$pid"
+        [ -z "$KIDS" ] && return 0
+        [ "${EPOCHREALTIME/[.,]/}" -lt "$deadline" ] || return 1
+        read -rt 0.02 -u "$DTP_STDIN_FD" _ || true
+    done
+}
+# wait_port_idle PORT LIMIT_S: until no TCP connection to PORT is open
+wait_port_idle() {
+    local port=$1 deadline=$(( ${EPOCHREALTIME/[.,]/} + $2 * 1000000 ))
+    while [ -n "$(ss -Htn "( sport = :$port )" 2>/dev/null | grep -v LISTEN || true)" ]; do
+        [ "${EPOCHREALTIME/[.,]/}" -lt "$deadline" ] || return 1
+        read -rt 0.02 -u "$DTP_STDIN_FD" _ || true
+    done
+}
+
+# sampler PID OUT PSS: every ~50 ms, the sum of the RSS (and, if PSS=1, the
+# PSS) of PID and its children; on SIGTERM writes "max_rss_kb max_pss_kb
+# max_processes" to OUT. Started in the background, stopped by its PID.
+sampler() {
+    local root=$1 out=$2 want_pss=$3 max_rss=0 max_pss=0 max_n=0 sum psum n p r k v
+    trap 'echo "$max_rss $max_pss $max_n" > "$out"; exit 0' TERM
+    while :; do
+        kids "$root"
+        sum=0 psum=0 n=0
+        for p in $root $KIDS; do
+            r=
+            read -r _ r _ 2>/dev/null < "/proc/$p/statm" || continue
+            sum=$((sum + r * PAGE_KB)) n=$((n + 1))
+            if [ "$want_pss" = 1 ]; then
+                while read -r k v _; do
+                    if [ "$k" = Pss: ]; then psum=$((psum + v)); break; fi
+                done 2>/dev/null < "/proc/$p/smaps_rollup" || true
+            fi
+        done
+        if [ "$sum" -gt "$max_rss" ]; then max_rss=$sum; fi
+        if [ "$psum" -gt "$max_pss" ]; then max_pss=$psum; fi
+        if [ "$n" -gt "$max_n" ]; then max_n=$n; fi
+        read -rt 0.05 -u "$DTP_STDIN_FD" _ || true
+    done
+}
+start_sampler() { sampler "$1" "$2" "${3:-0}" & SAMPLER_PID=$!; }
+stop_sampler() {
+    kill -TERM "$SAMPLER_PID" 2>/dev/null || true
+    wait "$SAMPLER_PID" 2>/dev/null || true
+}
+
+# run_client LOG CMD...: runs CMD (bounded by RUN_LIMIT); sets RC, WALL_US,
+# CLIENT_CPU (user+sys seconds) and CLIENT_RSS (KiB, 0 if unknown).
+run_client() {
+    local log=$1; shift
+    local t0 t1 c0 c1
+    RC=0 CLIENT_RSS=0
+    if [ -n "$TIME_BIN" ]; then
+        t0=${EPOCHREALTIME/[.,]/}
+        timeout -k 5 "$RUN_LIMIT" "$TIME_BIN" -f 'cpu %U %S %M' -o "$W/time.out" "$@" \
+            </dev/null >"$log" 2>&1 || RC=$?
+        t1=${EPOCHREALTIME/[.,]/}
+        local u s m
+        read -r _ u s m < <(grep '^cpu ' "$W/time.out" || echo "cpu 0 0 0")
+        CLIENT_CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')
+        CLIENT_RSS=$m
+    else
+        # Without GNU time: this shell's cutime+cstime grow by what the
+        # client (reaped through timeout) used; 1/CLK_TCK resolution.
+        cpu_ticks $BASHPID; c0=$CPU_TICKS
+        t0=${EPOCHREALTIME/[.,]/}
+        timeout -k 5 "$RUN_LIMIT" "$@" </dev/null >"$log" 2>&1 || RC=$?
+        t1=${EPOCHREALTIME/[.,]/}
+        cpu_ticks $BASHPID; c1=$CPU_TICKS
+        CLIENT_CPU=$(awk -v d=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')
+    fi
+    WALL_US=$((t1 - t0))
+}
+
+# ------------------------------------------------------------- variants ---
+
+declare -A PORT=() SCP_PID=() OUTDIR=()
+TLS_SCP_ARGS=(+tls "$PKI/server-rsa.key" "$PKI/server-rsa.pem" +cf "$PKI/ca.pem")
+TLS_SCU_ARGS=(+tls "$PKI/client-rsa.key" "$PKI/client-rsa.pem" +cf "$PKI/ca.pem")
+
+# start_scp NAME KIND [extra args]: KIND is plain, a profile key,
+# stock-nodelay, stock-default or stock-plain. Sets PORT/SCP_PID/OUTDIR[NAME].
+start_scp() {
+    local name=$1 kind=$2; shift 2
+    local port out
+    port=$(dtp_free_port)
+    out=$W/out-$name
+    mkdir -p "$out"
+    case $kind in
+        plain)
+            dtp_start "scp-$name" "$SCP" --bind 127.0.0.1 -od "$out" "$@" "$port" ;;
+        stock-nodelay)
+            dtp_start "scp-$name" env TCP_NODELAY=1 "$STOCK_SCP" "${TLS_SCP_ARGS[@]}" +py -od "$out" "$@" "$port" ;;
+        stock-default)
+            dtp_start "scp-$name" env -u TCP_NODELAY "$STOCK_SCP" "${TLS_SCP_ARGS[@]}" +py -od "$out" "$@" "$port" ;;
+        stock-plain)
+            dtp_start "scp-$name" env TCP_NODELAY=1 "$STOCK_SCP" -od "$out" "$@" "$port" ;;
+        *)
+            dtp_start "scp-$name" "$SCP" --bind 127.0.0.1 --profile "$kind" "${TLS_SCP_ARGS[@]}" \
+                -od "$out" "$@" "$port" ;;
+    esac
+    SCP_PID[$name]=${DTP_PIDS[${#DTP_PIDS[@]} - 1]}
+    dtp_wait_port "$port" 127.0.0.1 10 || dtp_fail "SCP $name ($kind) did not listen on port $port"
+    PORT[$name]=$port OUTDIR[$name]=$out
+}
+
+# client_cmd KIND PORT: the client command line (without files) in CMD
+client_cmd() {
+    local kind=$1 port=$2
+    case $kind in
+        plain)         CMD=("$SCU" 127.0.0.1 "$port") ;;
+        stock-nodelay) CMD=(env TCP_NODELAY=1 "$STOCK_SCU" "${TLS_SCU_ARGS[@]}" +py 127.0.0.1 "$port") ;;
+        stock-default) CMD=(env -u TCP_NODELAY "$STOCK_SCU" "${TLS_SCU_ARGS[@]}" +py 127.0.0.1 "$port") ;;
+        stock-plain)   CMD=(env TCP_NODELAY=1 "$STOCK_SCU" 127.0.0.1 "$port") ;;
+        *)             CMD=("$SCU" --profile "$kind" "${TLS_SCU_ARGS[@]}" 127.0.0.1 "$port") ;;
+    esac
+}
+is_stock() { [[ $1 == stock-* ]]; }
+
+FAILURES=0
+FAIL_NOTES=()
+note_failure() {
+    FAILURES=$((FAILURES + 1))
+    FAIL_NOTES+=("$1")
+    say "FAILED: $1"
+}
+
+# -------------------------------------------------------- 1. throughput ---
+
+XFER=$W/xfer.tsv      # size variant rep objects bytes wall_s scu_cpu_s scp_cpu_s scp_rss_kb scu_rss_kb ok
+: > "$XFER"
+declare -A TLS_LINE=()
+for v in "${VARIANTS[@]}"; do
+    if is_stock "$v" && [ "$STOCK" = 0 ]; then continue; fi
+    start_scp "$v" "$v"
+done
+say "throughput SCPs listening: $(for v in "${!PORT[@]}"; do printf '%s:%s ' "$v" "${PORT[$v]}"; done)"
+
+# Warm-up: one small untimed transfer per variant (first exec, page cache).
+for v in "${VARIANTS[@]}"; do
+    [ -n "${PORT[$v]:-}" ] || continue
+    files 64k 2
+    client_cmd "$v" "${PORT[$v]}"
+    run_client "$W/warmup-$v.log" "${CMD[@]}" "${FILES[@]}"
+    [ "$RC" = 0 ] || note_failure "warm-up $v: exit $RC ($(tail -n 3 "$W/warmup-$v.log" | tr '\n' ' '))"
+done
+
+# One round = every variant once for one size; the receiver's CPU is read
+# once its association process has been reaped (dtp-storescp) or its
+# connection is closed (stock), which is waited for at the end of the round.
+declare -A PEND=() CPU0=()
+xfer_run() {
+    local size=$1 v=$2 rep=$3 n bytes rc
+    if is_stock "$v" && [ "$STOCK" = 0 ]; then return 0; fi
+    n=${BATCH[$size]}
+    [ "$v" = stock-default ] && n=${BATCH_NAGLE[$size]}
+    files "$size" "$n"
+    bytes=$(files_bytes)
+    client_cmd "$v" "${PORT[$v]}"
+    cpu_ticks "${SCP_PID[$v]}"; CPU0[$v]=$CPU_TICKS
+    start_sampler "${SCP_PID[$v]}" "$W/rss.out" 0
+    local log=$W/xfer-$size-$v-$rep.log
+    run_client "$log" "${CMD[@]}" "${FILES[@]}"
+    stop_sampler
+    local rss=0
+    read -r rss _ < "$W/rss.out" || true
+    if [ -z "${TLS_LINE[$v]:-}" ]; then
+        TLS_LINE[$v]=$(grep -m1 '^TLS: ' "$log" || true)
+    fi
+    PEND[$v]="$size $v $rep $n $bytes $WALL_US $CLIENT_CPU $rss $CLIENT_RSS $RC"
+    local mbps
+    mbps=$(awk -v b="$bytes" -v us="$WALL_US" 'BEGIN { printf "%.1f", b / 1048576 / (us / 1e6) }')
+    say "  ${SIZE_LABEL[$size]} x$n $v: $mbps MB/s (exit $RC)"
+}
+xfer_finish() {
+    local v size rep n bytes wall_us ccpu rss crss rc got ok
+    for v in "${!PEND[@]}"; do
+        read -r size _ rep n bytes wall_us ccpu rss crss rc <<< "${PEND[$v]}"
+        if is_stock "$v"; then
+            wait_port_idle "${PORT[$v]}" 10 || true
+        else
+            wait_no_kids "${SCP_PID[$v]}" 10 || true
+        fi
+        cpu_ticks "${SCP_PID[$v]}"
+        local scp_cpu
+        scp_cpu=$(awk -v d=$((CPU_TICKS - CPU0[$v])) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')
+        got=$(find "${OUTDIR[$v]}" -type f ! -name '.*' | wc -l)
+        ok=1
+        if [ "$rc" != 0 ] || [ "$got" != "$n" ]; then
+            ok=0
+            note_failure "throughput ${SIZE_LABEL[$size]} $v rep $rep: exit $rc, $got of $n objects stored (log xfer-$size-$v-$rep.log)"
+            cp "$W/xfer-$size-$v-$rep.log" "$W/failed-xfer-$size-$v-$rep.log" 2>/dev/null || true
+        fi
+        find "${OUTDIR[$v]}" -mindepth 1 -delete
+        rm -f "$W/xfer-$size-$v-$rep.log"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$v" "$rep" "$n" "$bytes" \
+            "$(awk -v us="$wall_us" 'BEGIN { printf "%.6f", us / 1e6 }')" "$ccpu" "$scp_cpu" "$rss" "$crss" "$ok" >> "$XFER"
+    done
+    PEND=()
+}
+
+nv=${#VARIANTS[@]}
+want throughput || REPS_RUN=0
+for ((rep = 1; rep <= ${REPS_RUN:-$REPS}; rep++)); do
+    for size in "${SIZES[@]}"; do
+        say "throughput rep $rep/$REPS, ${SIZE_LABEL[$size]}"
+        for ((j = 0; j < nv; j++)); do
+            # round-robin, starting one variant later each repetition
+            v=${VARIANTS[$(( (j + rep - 1) % nv ))]}
+            xfer_run "$size" "$v" "$rep"
+        done
+        xfer_finish
+    done
+done
+
+# --------------------------------------------------- 2. association rate ---
+
+# One 64 KiB object per dtp-storescu run. Our SCPs are the throughput ones
+# (plain, bcp195-nd); stock gets a plain storescp too.
+say "association rate: $ASSOC_N runs per variant"
+ASSOC=$W/assoc.tsv    # variant i wall_ms inproc_ms resumed ok
+: > "$ASSOC"
+AVARIANTS=(plain tls-full tls-resumed)
+if [ "$STOCK" = 1 ]; then
+    start_scp stock-plain stock-plain
+    AVARIANTS+=(stock-plain stock-tls)
+fi
+SESSION_FILE=$W/session.pem
+assoc_cmd() {
+    case $1 in
+        plain)       client_cmd plain "${PORT[plain]}" ;;
+        tls-full)    client_cmd bcp195-nd "${PORT[bcp195-nd]}" ;;
+        tls-resumed) client_cmd bcp195-nd "${PORT[bcp195-nd]}"; CMD+=(--session-file "$SESSION_FILE") ;;
+        stock-plain) client_cmd stock-plain "${PORT[stock-plain]}" ;;
+        stock-tls)   client_cmd stock-nodelay "${PORT[stock-nodelay]}" ;;
+    esac
+}
+files 64k 1
+ASSOC_FILE=${FILES[0]}
+# Prime the session file (a full handshake, not counted).
+assoc_cmd tls-resumed
+run_client "$W/assoc-prime.log" "${CMD[@]}" "$ASSOC_FILE"
+[ "$RC" = 0 ] || note_failure "association: priming the session file failed (exit $RC)"
+na=${#AVARIANTS[@]}
+want assoc || ASSOC_RUN=0
+for ((i = 1; i <= ${ASSOC_RUN:-$ASSOC_N}; i++)); do
+    for ((j = 0; j < na; j++)); do
+        a=${AVARIANTS[$(( (j + i - 1) % na ))]}
+        assoc_cmd "$a"
+        log=$W/assoc-$a.log
+        run_client "$log" "${CMD[@]}" "$ASSOC_FILE"
+        inproc=$(sed -n 's/^summary: .* bytes in \([0-9.e+-]*\) s.*/\1/p' "$log" | head -n 1)
+        resumed=0
+        grep -q '^TLS: .* resumed' "$log" && resumed=1
+        ok=1
+        if [ "$RC" != 0 ]; then
+            ok=0
+            note_failure "association $a run $i: exit $RC"
+            cp "$log" "$W/failed-assoc-$a-$i.log"
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "$i" \
+            "$(awk -v us="$WALL_US" 'BEGIN { printf "%.3f", us / 1000 }')" \
+            "$(awk -v s="${inproc:-}" 'BEGIN { if (s == "") print "-"; else printf "%.3f", s * 1000 }')" \
+            "$resumed" "$ok" >> "$ASSOC"
+    done
+done
+for name in plain bcp195-nd stock-plain stock-nodelay; do
+    [ -n "${OUTDIR[$name]:-}" ] && find "${OUTDIR[$name]}" -mindepth 1 -delete
+done
+
+# ------------------------------------------------------- 3. concurrency ---
+
+say "concurrency: $CONC_CLIENTS clients x $CONC_PER x ${SIZE_LABEL[$CONC_SIZE]}"
+CONC=$W/conc.tsv      # variant rep bytes wall_s rss_kb pss_kb processes scp_cpu_s clients_cpu_s ok
+: > "$CONC"
+start_scp conc-tls bcp195-nd
+start_scp conc-plain plain
+conc_run() {
+    local name=$1 kind=$2 rep=$3 c i pids=() t0 t1 bytes=0 rcs=0 ccpu=0
+    local pid=${SCP_PID[$name]}
+    cpu_ticks "$pid"; local c0=$CPU_TICKS
+    client_cmd "$kind" "${PORT[$name]}"
+    start_sampler "$pid" "$W/conc-rss.out" 1
+    local -a lists=()
+    for ((c = 0; c < CONC_CLIENTS; c++)); do
+        FILES=()
+        for ((i = c * CONC_PER + 1; i <= (c + 1) * CONC_PER; i++)); do
+            printf -v f '%s/obj/%s/o%04d.dcm' "$W" "$CONC_SIZE" "$i"
+            FILES+=("$f")
+        done
+        bytes=$((bytes + $(files_bytes)))
+        lists[c]="${FILES[*]}"    # object paths have no blanks (made by make_set)
+    done
+    t0=${EPOCHREALTIME/[.,]/}
+    for ((c = 0; c < CONC_CLIENTS; c++)); do
+        read -r -a FILES <<< "${lists[c]}"
+        if [ -n "$TIME_BIN" ]; then
+            timeout -k 5 "$RUN_LIMIT" "$TIME_BIN" -f 'cpu %U %S %M' -o "$W/conc-time-$c.out" \
+                "${CMD[@]}" "${FILES[@]}" </dev/null >"$W/conc-$c.log" 2>&1 &
+        else
+            timeout -k 5 "$RUN_LIMIT" "${CMD[@]}" "${FILES[@]}" </dev/null >"$W/conc-$c.log" 2>&1 &
+        fi
+        pids+=($!)
+    done
+    for c in "${!pids[@]}"; do
+        if ! wait "${pids[$c]}"; then
+            rcs=$((rcs + 1))
+            cp "$W/conc-$c.log" "$W/failed-conc-$name-$rep-$c.log"
+        fi
+    done
+    t1=${EPOCHREALTIME/[.,]/}
+    wait_no_kids "$pid" 10 || true
+    stop_sampler
+    cpu_ticks "$pid"
+    local rss pss np
+    read -r rss pss np < "$W/conc-rss.out" || true
+    if [ -n "$TIME_BIN" ]; then
+        ccpu=$(cat "$W"/conc-time-*.out | awk '/^cpu / { s += $2 + $3 } END { printf "%.3f", s }')
+    fi
+    local got ok=1
+    got=$(find "${OUTDIR[$name]}" -type f ! -name '.*' | wc -l)
+    if [ "$rcs" != 0 ] || [ "$got" != $((CONC_CLIENTS * CONC_PER)) ]; then
+        ok=0
+        note_failure "concurrency $name rep $rep: $rcs clients failed, $got of $((CONC_CLIENTS * CONC_PER)) objects stored"
+    fi
+    find "${OUTDIR[$name]}" -mindepth 1 -delete
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rep" "$bytes" \
+        "$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.6f", us / 1e6 }')" "$rss" "$pss" "$np" \
+        "$(awk -v d=$((CPU_TICKS - c0)) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')" "$ccpu" "$ok" >> "$CONC"
+    say "  $name rep $rep: $(awk -v b="$bytes" -v us=$((t1 - t0)) 'BEGIN { printf "%.1f", b / 1048576 / (us / 1e6) }') MB/s aggregate, peak sum RSS $((rss / 1024)) MiB, PSS $((pss / 1024)) MiB, $np processes"
+}
+want conc || CONC_RUN=0
+for ((rep = 1; rep <= ${CONC_RUN:-$CONC_REPS}; rep++)); do
+    conc_run conc-tls bcp195-nd "$rep"
+    conc_run conc-plain plain "$rep"
+done
+
+# ------------------------------------------------------- 4. stall delay ---
+
+say "stall delay: $STALL_SILENT silent + $STALL_HALF half-handshake connections, $STALL_ROUNDS rounds"
+STALL=$W/stall.tsv    # round phase wall_ms inproc_ms ok
+: > "$STALL"
+start_scp stall bcp195-nd --handshake-timeout 600
+STALL_PID=${SCP_PID[stall]} STALL_PORT=${PORT[stall]}
+# A real ClientHello (openssl s_client against this SCP, recorded with
+# -msg): sent alone, the SCP answers with its whole flight (ServerHello ...
+# Finished) and then waits for the client's Finished that never comes, i.e.
+# the handshake stops half way. If it cannot be recorded, half a
+# ClientHello (as in tests/e2e/stall.sh) is sent instead.
+HELLO=$W/client-hello.bin
+timeout 10 openssl s_client -connect "127.0.0.1:$STALL_PORT" -msg -cert "$PKI/client-rsa.pem" \
+    -key "$PKI/client-rsa.key" -CAfile "$PKI/ca.pem" </dev/null >"$W/s_client.log" 2>&1 || true
+awk '/^>>> .*RecordHeader/ && !hdr { hdr = 1; grab = 1; next }
+     /^>>> .*ClientHello/ && hdr == 1 { hdr = 2; grab = 1; next }
+     /^(>>>|<<<)/ { grab = 0; if (hdr == 2) exit; next }
+     grab { for (i = 1; i <= NF; i++) printf "%s", $i }' "$W/s_client.log" | xxd -r -p > "$HELLO" 2>/dev/null || true
+HALF_KIND="a complete ClientHello, then nothing (the SCP sends its flight and waits for the client's Finished)"
+if [ "$(head -c 1 "$HELLO" 2>/dev/null | od -An -tx1 | tr -d ' ')" != 16 ] ||
+   [ "$(stat -c %s "$HELLO")" -lt 100 ]; then
+    { printf '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03'; head -c 39 /dev/urandom; } > "$HELLO"
+    HALF_KIND="the first 50 bytes of a ClientHello (record announces 512), then nothing"
+fi
+HALF_ANSWERED=1
+[[ $HALF_KIND == "a complete"* ]] || HALF_ANSWERED=0
+wait_no_kids "$STALL_PID" 10 || true
+STALL_LOG_START=$(wc -l < "$W/scp-stall.log")
+files 64k 1
+STALL_FILE=${FILES[0]}
+client_cmd bcp195-nd "$STALL_PORT"
+STALL_CMD=("${CMD[@]}")
+stall_transfer() {   # ROUND PHASE
+    local log=$W/stall-$2.log
+    run_client "$log" "${STALL_CMD[@]}" "$STALL_FILE"
+    local inproc ok=1
+    inproc=$(sed -n 's/^summary: .* bytes in \([0-9.e+-]*\) s.*/\1/p' "$log" | head -n 1)
+    if [ "$RC" != 0 ]; then
+        ok=0
+        note_failure "stall round $1 $2 transfer: exit $RC"
+        cp "$log" "$W/failed-stall-$1-$2.log"
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(awk -v us="$WALL_US" 'BEGIN { printf "%.3f", us / 1000 }')" \
+        "$(awk -v s="${inproc:-}" 'BEGIN { if (s == "") print "-"; else printf "%.3f", s * 1000 }')" "$ok" >> "$STALL"
+}
+STALL_HELD_OK=1
+want stall || STALL_RUN=0
+for ((round = 1; round <= ${STALL_RUN:-$STALL_ROUNDS}; round++)); do
+    stall_transfer "$round" baseline
+    FDS=()
+    for ((i = 0; i < STALL_SILENT; i++)); do
+        exec {fd}<>"/dev/tcp/127.0.0.1/$STALL_PORT"
+        FDS+=("$fd")
+    done
+    HALF_FDS=()
+    for ((i = 0; i < STALL_HALF; i++)); do
+        exec {fd}<>"/dev/tcp/127.0.0.1/$STALL_PORT"
+        FDS+=("$fd") HALF_FDS+=("$fd")
+        cat "$HELLO" >&"$fd"
+    done
+    # Right away, while the SCP is still accepting and answering them.
+    stall_transfer "$round" burst
+    # Held: every stalled connection has its association process, and each
+    # half-handshake one has had the SCP's answer.
+    deadline=$(( ${EPOCHREALTIME/[.,]/} + 30000000 ))
+    while :; do
+        kids "$STALL_PID"
+        nk=$(wc -w <<< "$KIDS")
+        answered=0
+        if [ "$HALF_ANSWERED" = 1 ]; then
+            for fd in "${HALF_FDS[@]}"; do
+                if read -rt 0 -u "$fd" 2>/dev/null; then answered=$((answered + 1)); fi
+            done
+        else
+            answered=$STALL_HALF
+        fi
+        [ "$nk" -ge $((STALL_SILENT + STALL_HALF)) ] && [ "$answered" -ge "$STALL_HALF" ] && break
+        if [ "${EPOCHREALTIME/[.,]/}" -ge "$deadline" ]; then
+            STALL_HELD_OK=0
+            say "stall round $round: only $nk association processes, $answered of $STALL_HALF answered after 30 s"
+            break
+        fi
+        read -rt 0.05 -u "$DTP_STDIN_FD" _ || true
+    done
+    stall_transfer "$round" held
+    kids "$STALL_PID"
+    nk=$(wc -w <<< "$KIDS")
+    [ "$nk" -ge $((STALL_SILENT + STALL_HALF)) ] || STALL_HELD_OK=0
+    for fd in "${FDS[@]}"; do exec {fd}>&-; done
+    wait_no_kids "$STALL_PID" 30 || say "stall round $round: association processes still alive 30 s after closing"
+    say "  round $round: $(awk -v r="$round" '$1 == r { printf "%s %s ms  ", $2, $3 }' "$STALL")"
+done
+find "${OUTDIR[stall]}" -mindepth 1 -delete
+# Those stalled connections were closed by us: the SCP logged them as
+# HANDSHAKE_EOF. Nothing else may be in its log.
+STALL_OTHER=$(tail -n +$((STALL_LOG_START + 1)) "$W/scp-stall.log" | grep -E 'provider reason' | grep -vcE 'reason 213 HANDSHAKE_EOF' || true)
+
+dtp_stop_all
+T_END=${EPOCHREALTIME/[.,]/}
+say "measurements done in $(( (T_END - T_START) / 1000000 )) s; writing $BENCH_OUT"
+
+# ------------------------------------------------------------- the report --
+
+# summary: numbers on stdin -> "n median min max" ("0 - - -" if none)
+summary() {
+    sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) { print "0 - - -"; exit }
+              m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+              print NR, m, v[1], v[NR] }'
+}
+# xcol SIZE VARIANT EXPR: EXPR over the successful throughput runs
+# ($5 bytes, $6 wall s, $7 SCU CPU s, $8 SCP CPU s, $9 SCP RSS KiB, $10 SCU RSS KiB)
+xcol() {
+    awk -F'\t' -v s="$1" -v v="$2" '$1 == s && $2 == v && $11 == 1 { print '"$3"' }' "$XFER"
+}
+MBPS='$5 / 1048576 / $6'
+declare -A MED=() LO=() HI=() NOK=() NALL=()
+for size in "${SIZES[@]}"; do
+    for v in "${VARIANTS[@]}"; do
+        read -r n m lo hi < <(xcol "$size" "$v" "$MBPS" | summary)
+        MED[$size,$v]=$m LO[$size,$v]=$lo HI[$size,$v]=$hi NOK[$size,$v]=$n
+        NALL[$size,$v]=$(awk -F'\t' -v s="$size" -v v="$v" '$1 == s && $2 == v' "$XFER" | wc -l)
+    done
+done
+fmt() { awk -v x="$1" -v p="${2:-1}" 'BEGIN { if (x == "-" || x == "") print "-"; else printf "%.*f", p, x }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+# paired SIZE VA VB: "min–max" of the per-repetition ratios VA/VB
+paired() {
+    awk -F'\t' -v s="$1" -v a="$2" -v b="$3" '
+        $1 == s && $11 == 1 && ($2 == a || $2 == b) { r[$2, $3] = $5 / 1048576 / $6; reps[$3] = 1 }
+        END { lo = ""; for (k in reps) if ((a, k) in r && (b, k) in r && r[b, k] > 0) {
+                  x = r[a, k] / r[b, k]; if (lo == "" || x < lo) lo = x; if (hi == "" || x > hi) hi = x }
+              if (lo == "") print "-"; else printf "%.2f–%.2f", lo, hi }' "$XFER"
+}
+verdict() {  # VALUE OP LIMIT -> PASS / MISS / n/a
+    awk -v x="$1" -v op="$2" -v l="$3" 'BEGIN {
+        if (x == "-" || x == "") { print "n/a"; exit }
+        ok = (op == ">=") ? (x >= l) : (op == "<=") ? (x <= l) : (op == "<") ? (x < l) : (x > l)
+        print ok ? "PASS" : "MISS" }'
+}
+
+# machine and versions
+CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+AESNI=no
+grep -qw aes /proc/cpuinfo 2>/dev/null && AESNI=yes
+RAM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+KERNEL=$(uname -sr)
+OSNAME=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}" || echo unknown)
+OPENSSL_CLI=$(openssl version 2>/dev/null || echo unknown)
+pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || true; }
+LIBSSL_PKG=$(pkgver libssl3)
+[ -n "$LIBSSL_PKG" ] || LIBSSL_PKG=$(pkgver 'libssl3:amd64')
+DCMTK_PKG=$(pkgver dcmtk)
+[ -n "$DCMTK_PKG" ] || DCMTK_PKG="not installed"
+DCMTK_LIB=$(dpkg-query -W -f '${Package} ${Version}\n' 'libdcmtk1*' 2>/dev/null | awk '$2 != "" { print; exit }' || true)
+STOCK_VER=$([ "$STOCK" = 1 ] && "$STOCK_SCU" --version 2>/dev/null | sed -n 's/^\$dcmtk: \(.*\) \$$/\1/p' | head -n 1 || true)
+cache_get() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD_DIR/CMakeCache.txt" 2>/dev/null | head -n 1; }
+CC_PATH=$(cache_get CMAKE_C_COMPILER)
+CXX_PATH=$(cache_get CMAKE_CXX_COMPILER)
+BUILD_TYPE=$(cache_get CMAKE_BUILD_TYPE)
+SANITIZE=$(cache_get DTP_SANITIZE)
+CC_VER=$([ -n "$CC_PATH" ] && "$CC_PATH" --version 2>/dev/null | head -n 1 || echo unknown)
+CXX_VER=$([ -n "$CXX_PATH" ] && "$CXX_PATH" --version 2>/dev/null | head -n 1 || echo unknown)
+GIT_REV=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ "$GIT_REV" != unknown ] &&
+   [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!docs/performance.md' 2>/dev/null)" ]; then
+    GIT_REV="$GIT_REV (with uncommitted changes)"
+fi
+GIT_SUBJECT=$(git -C "$ROOT" log -1 --format=%s 2>/dev/null || true)
+# The figures are for the binaries: say when they were built and whether the
+# library or app sources changed after that.
+BIN_TIME=$(date -u -r "$SCU" '+%Y-%m-%d %H:%M UTC')
+STALE=$(find "$ROOT/apps" "$ROOT/dcmtls-profiles" -type f -newer "$SCU" 2>/dev/null | head -n 3 |
+        sed "s|^$ROOT/||" | tr '\n' ' ')
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+
+R=$W/report.md
+{
+echo "<!-- Generated by bench/run.sh on $(date -u '+%Y-%m-%d %H:%M UTC'). Do not edit: run the script again. -->"
+echo "# Performance"
+echo
+if [ "$QUICK" = 1 ]; then
+    echo "**QUICK=1 run**: a small version that proves the script works; the figures are"
+    echo "not the benchmark (the committed docs/performance.md comes from full runs only)."
+    echo
+fi
+if [ "$FAILURES" -gt 0 ]; then
+    echo "**$FAILURES run(s) FAILED** (not counted in the figures):"
+    echo
+    for x in "${FAIL_NOTES[@]}"; do echo "- $x"; done
+    echo
+fi
+echo "Generated by \`bench/run.sh\` (issue 6 benchmark, issue 4 stall delay) on 127.0.0.1."
+echo "Run it with \`bash bench/run.sh\` (\`QUICK=1\` for the small version, \`REPS=N\`,"
+echo "\`BUILD_DIR=...\`); it took $(( (T_END - T_START) / 1000000 )) s for this report."
+echo
+echo "## Machine"
+echo
+echo "| | |"
+echo "|---|---|"
+echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
+echo "| git revision | \`$GIT_REV\` $GIT_SUBJECT |"
+echo "| CPU | $CPU_MODEL, $(nproc) cores online (nproc), AES-NI: $AESNI |"
+echo "| RAM | $RAM |"
+echo "| OS, kernel | $OSNAME, $KERNEL |"
+echo "| OpenSSL | library package libssl3 ${LIBSSL_PKG:-unknown}; CLI: $OPENSSL_CLI |"
+echo "| DCMTK | package dcmtk $DCMTK_PKG${DCMTK_LIB:+ ($DCMTK_LIB)}; stock tools: ${STOCK_VER:-not installed} |"
+echo "| compilers | C: $CC_VER; C++: $CXX_VER |"
+echo "| build | \`$BUILD_DIR\`, CMAKE_BUILD_TYPE=${BUILD_TYPE:-?}, DTP_SANITIZE=${SANITIZE:-OFF}; binaries built $BIN_TIME from the working tree$([ -n "$STALE" ] && echo "; **sources changed after that build** (${STALE% }): the figures are for the binaries, not the current sources") |"
+echo "| load average (1, 5, 15 min) | $LOAD_START at the start, $LOADAVG at the end; anything above 0 is other work competing for the $(nproc) cores and adds noise |"
+echo "| files | objects and received files on \`$BENCH_TMP\` ($(df -PT "$BENCH_TMP" | awk 'NR == 2 { print $2 }')) |"
+echo
+echo "## Targets"
+echo
+echo "Issue 6 targets (and issue 4's stall delay), each from this run; ratios are of medians."
+echo
+echo "| target | measured | result |"
+echo "|---|---|---|"
+for p in "${PROFILES[@]}"; do
+    worst=- worst_at=- all=""
+    for size in "${SIZES[@]}"; do
+        r=$(ratio "${MED[$size,$p]}" "${MED[$size,plain]}")
+        all+="${all:+, }${SIZE_LABEL[$size]} $r"
+        if [ "$r" != - ] && { [ "$worst" = - ] || awk -v a="$r" -v b="$worst" 'BEGIN { exit !(a < b) }'; }; then
+            worst=$r worst_at=${SIZE_LABEL[$size]}
+        fi
+    done
+    echo "| TLS/plain ≥ 0.90 at every size, $p (our apps) | lowest $worst ($worst_at); $all | $(verdict "$worst" '>=' 0.90)$([ "$QUICK" = 1 ] && echo ' (QUICK: 64 KiB and 512 KiB only)') |"
+done
+for size in 64k 8m; do
+    if [ "$STOCK" = 0 ]; then
+        echo "| ours/stock TLS ≥ 1.3 at ${SIZE_LABEL[$size]} (both TCP_NODELAY) | stock DCMTK not installed | n/a |"
+    elif [[ " ${SIZES[*]} " != *" $size "* ]]; then
+        echo "| ours/stock TLS ≥ 1.3 at ${SIZE_LABEL[$size]} (both TCP_NODELAY) | not measured (QUICK=1) | n/a |"
+    else
+        r=$(ratio "${MED[$size,bcp195-nd]}" "${MED[$size,stock-nodelay]}")
+        echo "| ours/stock TLS ≥ 1.3 at ${SIZE_LABEL[$size]} (both TCP_NODELAY) | $r (bcp195-nd $(fmt "${MED[$size,bcp195-nd]}") vs stock +py $(fmt "${MED[$size,stock-nodelay]}") MB/s) | $(verdict "$r" '>=' 1.3) |"
+    fi
+done
+if [ "$STOCK" = 1 ]; then
+    r=$(ratio "${MED[64k,bcp195-nd]}" "${MED[64k,stock-default]}")
+    echo "| ours default / stock default ≥ 20× at 64 KiB | ${r}× (bcp195-nd $(fmt "${MED[64k,bcp195-nd]}") vs stock +py, Nagle on, $(fmt "${MED[64k,stock-default]}" 2) MB/s) | $(verdict "$r" '>=' 20) |"
+else
+    echo "| ours default / stock default ≥ 20× at 64 KiB | stock DCMTK not installed | n/a |"
+fi
+# association figures
+acol() { awk -F'\t' -v a="$1" '$1 == a && $6 == 1 { print $'"$2"' }' "$ASSOC"; }
+declare -A AMED=() AN=() ALO=() AHI=() AIN=()
+for a in plain tls-full tls-resumed stock-plain stock-tls; do
+    read -r AN[$a] AMED[$a] ALO[$a] AHI[$a] < <(acol "$a" 3 | summary)
+    read -r _ AIN[$a] _ _ < <(acol "$a" 4 | { grep -v '^-$' || true; } | summary)
+done
+RES_N=$(awk -F'\t' '$1 == "tls-resumed" && $6 == 1 && $5 == 1' "$ASSOC" | wc -l)
+RES_ALL=$(awk -F'\t' '$1 == "tls-resumed"' "$ASSOC" | wc -l)
+FULL_RES=$(awk -F'\t' '$1 == "tls-full" && $5 == 1' "$ASSOC" | wc -l)
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.2f", a - b }'; }
+OVR_RES=$(sub "${AMED[tls-resumed]}" "${AMED[plain]}")
+OVR_FULL=$(sub "${AMED[tls-full]}" "${AMED[plain]}")
+OVR_RES_IN=$(sub "${AIN[tls-resumed]}" "${AIN[plain]}")
+OVR_FULL_IN=$(sub "${AIN[tls-full]}" "${AIN[plain]}")
+echo "| TLS cost per association ≤ 2 ms over plain, with resumption | $OVR_RES_IN ms per association (median $(fmt "${AIN[tls-resumed]}" 2) vs $(fmt "${AIN[plain]}" 2) ms, association request to release); per client run $OVR_RES ms; full handshake $OVR_FULL_IN ms per association, $OVR_FULL ms per run | $(verdict "$OVR_RES_IN" '<=' 2) |"
+echo "| resumption across separate runs with --session-file | $RES_N of $RES_ALL runs resumed | $([ "$RES_ALL" -gt 0 ] && [ "$RES_N" = "$RES_ALL" ] && echo PASS || echo MISS) |"
+read -r _ _ _ CRSS_MAX < <(awk -F'\t' '$1 == "conc-tls" && $10 == 1 { print $5 }' "$CONC" | summary)
+read -r _ _ _ CPSS_MAX < <(awk -F'\t' '$1 == "conc-tls" && $10 == 1 { print $6 }' "$CONC" | summary)
+CRSS_MIB=$(awk -v k="$CRSS_MAX" 'BEGIN { if (k == "-") print "-"; else printf "%.1f", k / 1024 }')
+CPSS_MIB=$(awk -v k="$CPSS_MAX" 'BEGIN { if (k == "-") print "-"; else printf "%.1f", k / 1024 }')
+echo "| peak RSS of dtp-storescp, $CONC_CLIENTS concurrent TLS associations, < 64 MiB | ${CRSS_MIB} MiB (sum of RSS over the process tree, highest sample; PSS ${CPSS_MIB} MiB) | $(verdict "$CRSS_MIB" '<' 64) |"
+scol() { awk -F'\t' -v p="$1" '$2 == p && $5 == 1 { print $3 }' "$STALL"; }
+read -r _ SBASE _ _ < <(scol baseline | summary)
+read -r _ SHELD _ _ < <(scol held | summary)
+read -r _ SBURST _ _ < <(scol burst | summary)
+SDELAY=$(sub "$SHELD" "$SBASE")
+SBURST_DELAY=$(sub "$SBURST" "$SBASE")
+STALL_VERDICT=$(verdict "$SDELAY" '<' 100)
+[ "$STALL_HELD_OK" = 1 ] || STALL_VERDICT="$STALL_VERDICT (not all stalls were held)"
+echo "| extra delay of a transfer with $STALL_SILENT silent + $STALL_HALF half-handshake connections held open < 100 ms | $SDELAY ms (median $(fmt "$SHELD" 1) vs $(fmt "$SBASE" 1) ms); started while they are still being accepted: $SBURST_DELAY ms (see Stall delay) | $STALL_VERDICT |"
+echo
+echo "## Throughput"
+echo
+echo "One association per run carries a batch of objects (Secondary Capture, 8-bit random"
+echo "pixels, Explicit VR Little Endian; each with its own SOP Instance UID). MB/s = bytes of"
+echo "the files sent / wall time of the sending process (start to exit: includes process"
+echo "start, reading the files, TLS handshake, association setup and release); 1 MB = 2^20"
+echo "bytes, as dtp-storescu prints. $REPS repetitions, variants interleaved round-robin"
+echo "(each repetition starts one variant later). Our apps run with their defaults"
+echo "(TCP_NODELAY on, maximum PDU 131072), RSA-2048 certificates, client certificates"
+echo "required; stock DCMTK runs with its defaults (maximum PDU 16384) plus \`+tls ... +py\`."
+echo "CPU s/MB: user+system seconds per MB; sender from GNU time (rusage of the client),"
+echo "receiver from the utime+stime+cutime+cstime delta of the SCP parent in /proc/PID/stat"
+echo "read after its association process was reaped (stock storescp: one process, same"
+echo "fields). SCP peak RSS: highest sum of the RSS of the SCP and its children, sampled"
+echo "every 50 ms. Medians, with min–max of MB/s."
+echo
+echo "Negotiated (first run of each variant):"
+echo
+for v in "${VARIANTS[@]}"; do
+    [ -n "${TLS_LINE[$v]:-}" ] && echo "- ${VLABEL[$v]}: \`${TLS_LINE[$v]#TLS: }\`"
+done
+echo
+for size in "${SIZES[@]}"; do
+    echo "### ${SIZE_LABEL[$size]} objects ($(fmt "$(awk -v b="${OBJ_BYTES[$size]}" 'BEGIN { print b / 1048576 }')" 3) MB each)"
+    echo
+    echo "| variant | objects/run | runs ok | MB/s median | MB/s min–max | sender CPU s/MB | receiver CPU s/MB | SCP peak RSS MiB | SCU peak RSS MiB |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for v in "${VARIANTS[@]}"; do
+        if is_stock "$v" && [ "$STOCK" = 0 ]; then
+            echo "| ${VLABEL[$v]} | - | - | not installed | - | - | - | - | - |"
+            continue
+        fi
+        n=${BATCH[$size]}
+        [ "$v" = stock-default ] && n=${BATCH_NAGLE[$size]}
+        read -r _ scu_cpu _ _ < <(xcol "$size" "$v" '$7 / ($5 / 1048576)' | summary)
+        read -r _ scp_cpu _ _ < <(xcol "$size" "$v" '$8 / ($5 / 1048576)' | summary)
+        read -r _ _ _ scp_rss < <(xcol "$size" "$v" '$9 / 1024' | summary)
+        read -r _ _ _ scu_rss < <(xcol "$size" "$v" '$10 / 1024' | summary)
+        lohi="$(fmt "${LO[$size,$v]}")–$(fmt "${HI[$size,$v]}")"
+        [ "${LO[$size,$v]}" = - ] && lohi=-
+        echo "| ${VLABEL[$v]} | $n | ${NOK[$size,$v]}/${NALL[$size,$v]} | $(fmt "${MED[$size,$v]}") | $lohi | $(fmt "$scu_cpu" 4) | $(fmt "$scp_cpu" 4) | $(fmt "$scp_rss" 1) | $(fmt "$scu_rss" 1) |"
+    done
+    echo
+done
+echo "### Ratios"
+echo
+echo "Ratio of the medians; in brackets the range of the per-repetition ratios (the"
+echo "variants of one repetition ran back to back)."
+echo
+hdr="| size |"; sep="|---|"
+for p in "${PROFILES[@]}"; do hdr+=" $p / plain |"; sep+="---:|"; done
+hdr+=" ours bcp195-nd / stock (TCP_NODELAY=1) | ours default / stock default |"; sep+="---:|---:|"
+echo "$hdr"
+echo "$sep"
+for size in "${SIZES[@]}"; do
+    line="| ${SIZE_LABEL[$size]} |"
+    for p in "${PROFILES[@]}"; do
+        line+=" $(ratio "${MED[$size,$p]}" "${MED[$size,plain]}") ($(paired "$size" "$p" plain)) |"
+    done
+    if [ "$STOCK" = 1 ]; then
+        line+=" $(ratio "${MED[$size,bcp195-nd]}" "${MED[$size,stock-nodelay]}") ($(paired "$size" bcp195-nd stock-nodelay)) |"
+        line+=" $(ratio "${MED[$size,bcp195-nd]}" "${MED[$size,stock-default]}") |"
+    else
+        line+=" not installed | not installed |"
+    fi
+    echo "$line"
+done
+echo
+echo "\"ours default\" is the bcp195-nd row: our apps with nothing set (TCP_NODELAY is their"
+echo "default). Stock with defaults ran a smaller batch (Nagle's algorithm plus delayed ACK"
+echo "cost it about 40-50 ms per object); MB/s is a rate, so the batches compare."
+echo
+echo "## Association rate"
+echo
+echo "$ASSOC_N separate client runs per variant (interleaved), each one association carrying"
+echo "one $(fmt "$(awk -v b="${OBJ_BYTES[64k]}" 'BEGIN { print b / 1024 }')" 1) KiB object. Per run: wall time of the client process (start to exit), and for"
+echo "our SCU the time it reports itself from association request to release (\"association\")."
+echo "Our SCP: dtp-storescp (plain / bcp195-nd, RSA-2048, client certificate required);"
+echo "TLS resumed: \`dtp-storescu --session-file\`, primed by one run before the measurement."
+echo
+echo "| variant | runs ok | ms per run, median | min–max | association ms, median | overhead over plain (per run / association) |"
+echo "|---|---:|---:|---:|---:|---:|"
+declare -A ALABEL=([plain]="ours, plain TCP" [tls-full]="ours, TLS bcp195-nd, full handshake"
+    [tls-resumed]="ours, TLS bcp195-nd, resumed (--session-file)" [stock-plain]="stock DCMTK, plain TCP (TCP_NODELAY=1)"
+    [stock-tls]="stock DCMTK, TLS +py (TCP_NODELAY=1), full handshake")
+for a in plain tls-full tls-resumed stock-plain stock-tls; do
+    if [[ $a == stock-* ]] && [ "$STOCK" = 0 ]; then
+        echo "| ${ALABEL[$a]} | - | not installed | - | - | - |"
+        continue
+    fi
+    case $a in
+        plain) o="-" ;;
+        tls-full) o="$OVR_FULL / $OVR_FULL_IN ms" ;;
+        tls-resumed) o="$OVR_RES / $OVR_RES_IN ms" ;;
+        stock-plain) o="-" ;;
+        stock-tls) o="$(sub "${AMED[stock-tls]}" "${AMED[stock-plain]}") ms / -" ;;
+    esac
+    echo "| ${ALABEL[$a]} | ${AN[$a]}/$(awk -F'\t' -v a="$a" '$1 == a' "$ASSOC" | wc -l) | $(fmt "${AMED[$a]}" 2) | $(fmt "${ALO[$a]}" 2)–$(fmt "${AHI[$a]}" 2) | $(fmt "${AIN[$a]}" 2) | $o |"
+done
+echo
+echo "Resumed: $RES_N of $RES_ALL runs with --session-file said \"resumed\"; without a session"
+echo "file $FULL_RES of ${AN[tls-full]} did (expected 0: a new process starts without a session)."
+echo
+echo "## Concurrency"
+echo
+echo "$CONC_CLIENTS dtp-storescu processes started at once into one dtp-storescp, each sending"
+echo "$CONC_PER × ${SIZE_LABEL[$CONC_SIZE]} over its own association; $CONC_REPS run(s) each, TLS and plain"
+echo "interleaved. Aggregate MB/s = all bytes / time from the first start to the last exit."
+echo "Peak RSS: every ~50 ms the RSS (/proc/PID/statm) of the dtp-storescp parent and each of"
+echo "its association processes (/proc/PID/task/PID/children) is summed; the table shows the"
+echo "highest sum. Summed RSS counts the pages the forked processes share (libraries, the"
+echo "parent's copy-on-write heap) once per process; PSS (/proc/PID/smaps_rollup, sampled the"
+echo "same way) divides shared pages among the processes that map them, so its sum is the"
+echo "memory the tree really uses."
+echo
+echo "| variant | runs ok | aggregate MB/s, median | min–max | peak sum RSS MiB | peak sum PSS MiB | SCP processes, peak (parent + associations) | receiver CPU s/MB | senders' CPU s/MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for name in conc-tls conc-plain; do
+    read -r n cm clo chi < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $3 / 1048576 / $4 }' "$CONC" | summary)
+    read -r _ _ _ rmax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $5 / 1024 }' "$CONC" | summary)
+    read -r _ _ _ pmax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $6 / 1024 }' "$CONC" | summary)
+    read -r _ _ _ npmax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $7 }' "$CONC" | summary)
+    read -r _ rc _ _ < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $8 / ($3 / 1048576) }' "$CONC" | summary)
+    read -r _ sc _ _ < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 && $9 > 0 { print $9 / ($3 / 1048576) }' "$CONC" | summary)
+    label="ours, plain TCP"
+    [ "$name" = conc-tls ] && label="ours, TLS bcp195-nd"
+    echo "| $label | $n/$(awk -F'\t' -v n="$name" '$1 == n' "$CONC" | wc -l) | $(fmt "$cm") | $(fmt "$clo")–$(fmt "$chi") | $(fmt "$rmax") | $(fmt "$pmax") | $npmax | $(fmt "$rc" 4) | $(fmt "$sc" 4) |"
+done
+echo
+echo "## Stall delay"
+echo
+echo "A dtp-storescp (bcp195-nd, \`--handshake-timeout 600\`, so nothing times out during the"
+echo "measurement) gets $STALL_SILENT TCP connections that send nothing and $STALL_HALF that send"
+echo "$HALF_KIND. Each round: a transfer of one 64 KiB object with no stalled"
+echo "connection (baseline); then the $((STALL_SILENT + STALL_HALF)) connections are opened; a transfer right away"
+echo "(burst: the SCP is still accepting and answering them); a transfer once every stalled"
+echo "connection has its own association process and, for the half-handshake ones, the"
+echo "SCP's answer has arrived (held); then they are closed. $STALL_ROUNDS rounds; wall time of the"
+echo "dtp-storescu process; extra delay = median − median of the baseline."
+echo
+echo "| phase | runs ok | ms, median | min–max | extra delay over baseline, ms |"
+echo "|---|---:|---:|---:|---:|"
+for ph in baseline burst held; do
+    read -r n m lo hi < <(scol "$ph" | summary)
+    d=-
+    [ "$ph" = burst ] && d=$SBURST_DELAY
+    [ "$ph" = held ] && d=$SDELAY
+    echo "| $ph | $n/$(awk -F'\t' -v p="$ph" '$2 == p' "$STALL" | wc -l) | $(fmt "$m" 1) | $(fmt "$lo" 1)–$(fmt "$hi" 1) | $d |"
+done
+echo
+echo "All stalled connections held during the \"held\" transfers: $([ "$STALL_HELD_OK" = 1 ] && echo yes || echo NO)."
+echo "Failures other than the expected HANDSHAKE_EOF (213, when the stalls were closed) in the SCP log: $STALL_OTHER."
+echo
+echo "## Raw data"
+echo
+echo "<details><summary>every run (tab-separated)</summary>"
+echo
+echo '```'
+echo "# throughput: size variant rep objects bytes wall_s sender_cpu_s receiver_cpu_s scp_peak_rss_kib scu_peak_rss_kib ok"
+cat "$XFER"
+echo "# association: variant run wall_ms association_ms resumed ok"
+cat "$ASSOC"
+echo "# concurrency: variant rep bytes wall_s peak_sum_rss_kib peak_sum_pss_kib peak_processes receiver_cpu_s senders_cpu_s ok"
+cat "$CONC"
+echo "# stall: round phase wall_ms transfer_ms ok"
+cat "$STALL"
+echo '```'
+echo
+echo "</details>"
+} > "$R"
+
+mkdir -p "$(dirname "$BENCH_OUT")"
+cp "$R" "$BENCH_OUT.tmp.$$" && mv "$BENCH_OUT.tmp.$$" "$BENCH_OUT"
+say "report: $BENCH_OUT ($(( (${EPOCHREALTIME/[.,]/} - T_START) / 1000000 )) s in all)"
+if [ "$FAILURES" -gt 0 ]; then
+    say "$FAILURES run(s) failed; see the report and the logs in $W"
+    exit 1
+fi
