@@ -40,6 +40,9 @@ static volatile sig_atomic_t stopRequested = 0;
 static char inFlightPath[PATH_MAX];
 
 static void onStopSignal(int) { stopRequested = 1; }
+/* Its only job is to interrupt poll() so a finished association is reaped
+ * at once (--exit-after, and zombies do not wait for the poll timeout). */
+static void onChildExit(int) {}
 
 static void onChildTerm(int)
 {
@@ -316,6 +319,8 @@ int main(int argc, char *argv[])
     sa.sa_handler = onStopSignal; /* no SA_RESTART: poll() returns on a signal */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = onChildExit;
+    sigaction(SIGCHLD, &sa, NULL);
 
     std::set<pid_t> children;
     Reaped reaped;
@@ -327,7 +332,7 @@ int main(int argc, char *argv[])
             break;
         }
         if (exitAfter && accepted >= exitAfter) {
-            poll(NULL, 0, 50); /* all accepted: wait for them to finish */
+            poll(NULL, 0, 500); /* all accepted: SIGCHLD ends the wait */
             continue;
         }
         struct pollfd pfd = {lfd, POLLIN, 0};

@@ -555,7 +555,8 @@ static enum peek_result peek_nonblocking(dtp_conn *conn, bool alerts_only)
 static bool peer_alert_pending(dtp_conn *conn, bool alerts_only)
 {
     struct pollfd pfd = {conn->fd, POLLIN, 0};
-    return poll(&pfd, 1, 0) > 0 && peek_nonblocking(conn, alerts_only) == PEEK_FAILED;
+    return (SSL_has_pending(conn->ssl) || poll(&pfd, 1, 0) > 0) &&
+           peek_nonblocking(conn, alerts_only) == PEEK_FAILED;
 }
 
 static ssize_t raw_write(dtp_conn *conn, const void *buf, size_t len)
@@ -640,6 +641,9 @@ bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms)
     long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
     for (;;) {
         if (SSL_pending(conn->ssl) > 0 || conn->error.code != DTP_OK)
+            return true;
+        /* Read-ahead may hold whole records not yet decrypted. */
+        if (conn->handshake_done && SSL_has_pending(conn->ssl) && peek_nonblocking(conn, false) != PEEK_NOTHING)
             return true;
         int left = deadline < 0 ? -1 : (int)(deadline - now_ms());
         if (deadline >= 0 && left < 0)
