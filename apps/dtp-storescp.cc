@@ -356,7 +356,9 @@ int main(int argc, char *argv[])
         pid_t pid = fork();
         if (pid == 0) {
             close(lfd);
-            _exit(serveOne(fd, peerName, layer, outDir, aet, assoc, OFstatic_cast(unsigned short, port)));
+            int code = serveOne(fd, peerName, layer, outDir, aet, assoc, OFstatic_cast(unsigned short, port));
+            delete layer; /* the child's copy: nothing is left for the leak checker */
+            _exit(code);
         }
         if (pid < 0)
             OFLOG_ERROR(logger, "cannot fork for " << peerName << ": " << strerror(errno));
