@@ -326,13 +326,6 @@ static bool in_list(const char *const *list, const char *name)
     return false;
 }
 
-static int fail_check(dtp_conn *conn, int code, const char *fmt, const char *a, int x, int y)
-{
-    snprintf(conn->error.detail, sizeof conn->error.detail, fmt, a, x, y);
-    conn->error.code = code;
-    return code;
-}
-
 /* After the handshake, both roles check what was negotiated against the
  * profile: version, suite, peer ephemeral key (E5, B5), peer certificate
  * key (B5), and flag a downgrade (B6). */
@@ -348,11 +341,12 @@ static int check_negotiated(dtp_conn *conn)
     in->resumed = SSL_session_reused(ssl) == 1;
 
     if (in->version < p->min_version || in->version > p->max_version)
-        return fail_check(conn, DTP_R_OUTSIDE_PROFILE, "negotiated %s is outside the profile", dtp_tls_version_name(in->version), 0, 0);
+        return dtp__fail(&conn->error, DTP_R_OUTSIDE_PROFILE, false, "negotiated %s is outside the profile",
+                         dtp_tls_version_name(in->version));
     bool strong = in_list(in->version == DTP_TLS1_3 ? p->tls13_suites : p->tls12_suites, in->suite);
     bool fallback = in->version < DTP_TLS1_3 && in_list(p->fallback_suites, in->suite);
     if (!strong && !fallback)
-        return fail_check(conn, DTP_R_OUTSIDE_PROFILE, "negotiated suite %s is not in the profile", in->suite, 0, 0);
+        return dtp__fail(&conn->error, DTP_R_OUTSIDE_PROFILE, false, "negotiated suite %s is not in the profile", in->suite);
     in->downgraded = fallback || in->version < p->strong_min_version;
 
     EVP_PKEY *tmp = NULL;
@@ -366,7 +360,7 @@ static int check_negotiated(dtp_conn *conn)
         EVP_PKEY_free(tmp);
         if (in->kx_bits < min) {
             if (!conn->ctx->relax_key_sizes)
-                return fail_check(conn, DTP_R_EPHEMERAL_KEY_WEAK, "peer's ephemeral %s key has %d bits, minimum %d",
+                return dtp__fail(&conn->error, DTP_R_EPHEMERAL_KEY_WEAK, false, "peer's ephemeral %s key has %d bits, minimum %d",
                                   in->group, in->kx_bits, min);
             dtp__log(conn->ctx, DTP_LOG_WARN, "B5 relaxed by option: peer ephemeral %s key of %d bits accepted",
                      in->group, in->kx_bits);
@@ -386,7 +380,7 @@ static int check_negotiated(dtp_conn *conn)
         int min = pk ? dtp__min_cert_bits(p, pk) : 0;
         if (min && in->peer_key_bits < min) {
             if (!conn->ctx->relax_key_sizes)
-                return fail_check(conn, DTP_R_PEER_CERT_WEAK, "peer certificate %s key has %d bits, minimum %d",
+                return dtp__fail(&conn->error, DTP_R_PEER_CERT_WEAK, false, "peer certificate %s key has %d bits, minimum %d",
                                   in->peer_key_type, in->peer_key_bits, min);
             dtp__log(conn->ctx, DTP_LOG_WARN, "B5 relaxed by option: peer certificate %s key of %d bits accepted",
                      in->peer_key_type, in->peer_key_bits);
