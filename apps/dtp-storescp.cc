@@ -300,6 +300,10 @@ int main(int argc, char *argv[])
      * connections turns into seconds of delay for everyone). */
     if (!dcmDataDict.isDictionaryLoaded())
         OFLOG_WARN(logger, "no DICOM data dictionary loaded");
+    /* Likewise OpenSSL's per-process setup: one handshake with ourselves
+     * here, and every association process starts with it done. */
+    if (layer)
+        dtp_ctx_warm_up(layer->context());
 
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;

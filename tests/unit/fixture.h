@@ -26,6 +26,8 @@ struct fx {
     int verify;
     bool relax;
     int timeout_ms;
+    dtp_log_fn log;
+    void *log_user;
 };
 
 /* Makes a context; names are fixture file names (NULL = none). */
@@ -44,6 +46,8 @@ static inline dtp_ctx *fx_ctx(struct fx f, struct dtp_error *err)
     cfg.verify = f.verify;
     cfg.relax_key_sizes = f.relax;
     cfg.handshake_timeout_ms = f.timeout_ms ? f.timeout_ms : 5000;
+    cfg.log = f.log;
+    cfg.log_user = f.log_user;
     memset(err, 0, sizeof *err);
     return dtp_ctx_new(&cfg, err);
 }

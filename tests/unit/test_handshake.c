@@ -460,6 +460,53 @@ static int not_tls_plain_dicom(void)
     return 0;
 }
 
+/* Keeps the context's last log line that mentions the warm-up. */
+static void warm_log(void *user, int level, const char *message)
+{
+    (void)level;
+    if (strstr(message, "warm-up"))
+        snprintf(user, 256, "%s", message);
+}
+
+static int warm_up_keeps_policy(void)
+{
+    /* The warm-up (issue 6) talks to itself without a client certificate;
+     * afterwards the context must still demand one, and still serve a
+     * real client, under every profile. */
+    static const char *const profiles[] = {"bcp195", "bcp195-nd", "bcp195-ex", "cryptrec"};
+    for (size_t i = 0; i < 4; i++) {
+        char line[256] = "";
+        struct fx sf = SERVER(profiles[i], "rsa");
+        sf.log = warm_log, sf.log_user = line;
+        dtp_ctx *sctx = mk(sf);
+        CHECK(sctx);
+        CHECK(dtp_ctx_warm_up(sctx) == DTP_OK);
+        printf("%s: %s\n", profiles[i], line);
+        CHECK(strstr(line, "full done, resumed done") != NULL);
+
+        struct fx nocert = {.profile = profiles[i], .role = DTP_ROLE_CLIENT, .ca = "ca.pem"};
+        struct side c, s;
+        CHECK(run_pair(mk(nocert), sctx, &c, &s) == 0);
+        CHECK_REASON(DTP_R_PEER_CERT_MISSING, s.rc, DETAIL(s));
+        dtp_conn_free(c.conn);
+        dtp_conn_free(s.conn);
+        close(c.fd);
+        close(s.fd);
+        dtp_ctx_free(c.ctx);
+
+        CHECK(run_pair(mk(CLIENT(profiles[i], "rsa")), sctx, &c, &s) == 0);
+        CHECK_REASON(DTP_OK, c.rc, DETAIL(c));
+        CHECK_REASON(DTP_OK, s.rc, DETAIL(s));
+        CHECK(strstr(dtp_conn_info(s.conn)->peer_subject, "CN=") != NULL); /* the client was verified */
+        done(&c, &s);
+    }
+    /* A client context has nothing to warm. */
+    dtp_ctx *cctx = mk(CLIENT("bcp195-nd", "rsa"));
+    CHECK(cctx && dtp_ctx_warm_up(cctx) == DTP_OK && dtp_ctx_warm_up(NULL) == DTP_OK);
+    dtp_ctx_free(cctx);
+    return 0;
+}
+
 static const struct check_case cases[] = {
     CASE(nd_rsa_tls13), CASE(ex_rsa_tls12_only), CASE(ex_ecdsa), CASE(cryptrec_tls13_aes_only),
     CASE(bcp195_not_downgraded), CASE(untrusted_server), CASE(expired_server), CASE(revoked_client),
@@ -467,6 +514,6 @@ static const struct check_case cases[] = {
     CASE(weak_peer_cert_refused_in_handshake), CASE(outside_profile_refused), CASE(malformed_client_hello), CASE(close_notify_then_eof),
     CASE(truncation_detected), CASE(wait_readable_counts_buffered), CASE(coalesced_header_and_body), CASE(tickets_are_not_data),
     CASE(resumption_across_connections), CASE(handshake_timeout),
-    CASE(not_tls_plain_dicom),
+    CASE(not_tls_plain_dicom), CASE(warm_up_keeps_policy),
 };
 CHECK_MAIN(cases)

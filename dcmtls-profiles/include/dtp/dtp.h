@@ -204,6 +204,12 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err);
 void dtp_ctx_free(dtp_ctx *ctx); /* NULL is fine */
 const struct dtp_profile *dtp_ctx_profile(const dtp_ctx *ctx);
 int dtp_ctx_role(const dtp_ctx *ctx);
+/* Server contexts: one full and one resumed handshake of the context with
+ * an in-memory client, so that OpenSSL's per-process algorithm fetching
+ * and caches are done. Call it before forking association processes; each
+ * of them then starts warm. Client contexts: no-op. A failed warm-up is
+ * only logged (debug): returns DTP_OK, or DTP_R_INTERNAL out of memory. */
+int dtp_ctx_warm_up(dtp_ctx *ctx);
 /* The underlying SSL_CTX (as void*), for inspection; owned by ctx. */
 void *dtp_ctx_ssl_ctx(dtp_ctx *ctx);
 
