@@ -515,7 +515,10 @@ static void keylog_cb(const SSL *ssl, const char *line)
     }
 }
 
-/* Client session cache of one entry: the newest session of this context. */
+/* Client session cache of one entry: the newest session of this context.
+ * The session file is written when the context is freed, not here: the
+ * ticket arrives in the middle of an association, which should not wait
+ * for a file to be written (issue 6). */
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
     dtp_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
@@ -523,22 +526,30 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
         return 0;
     SSL_SESSION_free(ctx->session);
     ctx->session = sess; /* returning 1 keeps OpenSSL's reference for us */
-    if (ctx->session_file[0]) {
-        char tmp[600];
-        snprintf(tmp, sizeof tmp, "%s.tmp", ctx->session_file);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-        int ok = f && PEM_write_SSL_SESSION(f, sess) == 1;
-        if (f)
-            ok = (fclose(f) == 0) && ok;
-        else if (fd >= 0)
-            close(fd);
-        if (!ok || rename(tmp, ctx->session_file) != 0) {
-            unlink(tmp);
-            dtp__log(ctx, DTP_LOG_WARN, "cannot save TLS session to %s: %s", ctx->session_file, strerror(errno));
-        }
-    }
+    ctx->session_unsaved = true;
     return 1;
+}
+
+/* Replaces the session file atomically (write a 0600 temporary, rename). */
+static void save_session(dtp_ctx *ctx)
+{
+    if (!ctx->session_file[0] || !ctx->session || !ctx->session_unsaved)
+        return;
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", ctx->session_file);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int ok = f && PEM_write_SSL_SESSION(f, ctx->session) == 1;
+    if (f)
+        ok = (fclose(f) == 0) && ok;
+    else if (fd >= 0)
+        close(fd);
+    if (!ok || rename(tmp, ctx->session_file) != 0) {
+        dtp__log(ctx, DTP_LOG_WARN, "cannot save TLS session to %s: %s", ctx->session_file, strerror(errno));
+        unlink(tmp);
+    } else {
+        ctx->session_unsaved = false;
+    }
 }
 
 static void setup_session_cache(dtp_ctx *ctx, const char *session_file)
@@ -628,6 +639,10 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
         /* Needed for resumption when client certificates are verified. */
         static const unsigned char sid_ctx[] = "dcmtls-profiles";
         SSL_CTX_set_session_id_context(ctx->ssl_ctx, sid_ctx, sizeof sid_ctx - 1);
+        /* TLS 1.3: one ticket per handshake, not OpenSSL's two; our clients
+         * keep only the newest session, and each ticket carries the client
+         * certificate (about 1 KiB to encrypt and send). */
+        SSL_CTX_set_num_tickets(ctx->ssl_ctx, 1);
     }
     if (rc == DTP_OK)
         setup_session_cache(ctx, cfg->session_file);
@@ -650,6 +665,7 @@ void dtp_ctx_free(dtp_ctx *ctx)
 {
     if (!ctx)
         return;
+    save_session(ctx);
     SSL_SESSION_free(ctx->session);
     SSL_CTX_free(ctx->ssl_ctx);
     BIO_meth_free(ctx->sock_method);

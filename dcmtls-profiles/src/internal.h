@@ -20,6 +20,7 @@ struct dtp_ctx {
     char keylog_file[512];
     SSL_SESSION *session;     /* client: the session to offer next */
     char session_file[512];   /* client: where it persists, "" if nowhere */
+    bool session_unsaved;     /* client: session is newer than the file */
     dtp_log_fn log;
     void *log_user;
 };

@@ -25,3 +25,8 @@ foreach(profile IN ITEMS bcp195-nd bcp195-ex)
   dtp_e2e(e2e.stock-dcmtk.${profile} stock_dcmtk.sh
     LABELS "loopback;interop" TIMEOUT 60 ARGS ${profile})
 endforeach()
+
+# 6. TLS session resumption across separate dtp-storescu runs (--session-file).
+foreach(profile IN ITEMS bcp195-nd bcp195-ex)
+  dtp_e2e(e2e.session-file.${profile} session_file.sh LABELS loopback TIMEOUT 60 ARGS ${profile})
+endforeach()

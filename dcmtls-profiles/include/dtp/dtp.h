@@ -190,7 +190,8 @@ struct dtp_config {
     const char *keylog_file;  /* NSS key log for tshark, debugging only */
     /* Client: keep the last TLS session (ticket) in this file and offer it
      * on the next run, so separate runs resume (a full handshake costs
-     * several ms). The file holds session secrets: it is written mode 0600.
+     * several ms). The file holds session secrets: it is written mode 0600,
+     * when the context is freed (never in the middle of an association).
      * Within one context, resumption across connections is automatic. */
     const char *session_file;
     dtp_log_fn log;           /* may be NULL */
