@@ -256,10 +256,11 @@ wait_port_idle() {
 
 # sampler PID OUT PSS: every ~50 ms, the sum of the RSS (and, if PSS=1, the
 # PSS) of PID and its children; on SIGTERM writes "max_rss_kb max_pss_kb
-# max_processes" to OUT. Started in the background, stopped by its PID.
+# max_processes max_one_process_rss_kb" to OUT. Started in the background,
+# stopped by its PID.
 sampler() {
-    local root=$1 out=$2 want_pss=$3 max_rss=0 max_pss=0 max_n=0 sum psum n p r k v
-    trap 'echo "$max_rss $max_pss $max_n" > "$out"; exit 0' TERM
+    local root=$1 out=$2 want_pss=$3 max_rss=0 max_pss=0 max_n=0 max_one=0 sum psum n p r k v
+    trap 'echo "$max_rss $max_pss $max_n $max_one" > "$out"; exit 0' TERM
     while :; do
         kids "$root"
         sum=0 psum=0 n=0
@@ -267,6 +268,7 @@ sampler() {
             r=
             read -r _ r _ 2>/dev/null < "/proc/$p/statm" || continue
             sum=$((sum + r * PAGE_KB)) n=$((n + 1))
+            if [ $((r * PAGE_KB)) -gt "$max_one" ]; then max_one=$((r * PAGE_KB)); fi
             if [ "$want_pss" = 1 ]; then
                 while read -r k v _; do
                     if [ "$k" = Pss: ]; then psum=$((psum + v)); break; fi
@@ -283,6 +285,25 @@ start_sampler() { sampler "$1" "$2" "${3:-0}" & SAMPLER_PID=$!; }
 stop_sampler() {
     kill -TERM "$SAMPLER_PID" 2>/dev/null || true
     wait "$SAMPLER_PID" 2>/dev/null || true
+}
+
+# prefault BYTES: writes BYTES to a file next to the received files and
+# removes it, right before a timed run. This VM hands memory the guest has
+# freed back to the host (virtio-balloon free page reporting); touching
+# such memory again is about 10x slower than touching memory freed a moment
+# ago, and which run happens to get it is chance: without this, a run's
+# receiver CPU doubled or quadrupled at random (seen as 1.1 s instead of
+# 0.25 s for 256 MiB). The write rate of each prefault goes to PREFAULT_LOG
+# (MB/s), so the report shows how cold memory was.
+PREFAULT_LOG=$W/prefault.tsv
+: > "$PREFAULT_LOG"
+prefault() {
+    local mib=$(( ($1 + 1048575) / 1048576 )) t0 t1
+    t0=${EPOCHREALTIME/[.,]/}
+    dd if=/dev/zero of="$W/prefault.bin" bs=1M count="$mib" status=none
+    rm -f "$W/prefault.bin"
+    t1=${EPOCHREALTIME/[.,]/}
+    awk -v m="$mib" -v us=$((t1 - t0)) 'BEGIN { printf "%d\t%.1f\n", m, m / (us / 1e6) }' >> "$PREFAULT_LOG"
 }
 
 # run_client LOG CMD...: runs CMD (bounded by RUN_LIMIT); sets RC, WALL_US,
@@ -368,6 +389,14 @@ note_failure() {
 
 # -------------------------------------------------------- 1. throughput ---
 
+# AES-128-GCM (the suite every profile negotiates here) on one core, 16 KiB
+# blocks as in TLS records: what encrypting and decrypting every byte costs
+# at the least, for the TLS/plain ceiling in the report.
+AES_MBPS=$(openssl speed -evp aes-128-gcm -bytes 16384 -seconds 1 2>/dev/null |
+           awk '$1 == "AES-128-GCM" { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 / 1048576 }')
+[ -n "$AES_MBPS" ] || AES_MBPS=-
+say "AES-128-GCM, one core: $AES_MBPS MB/s"
+
 XFER=$W/xfer.tsv      # size variant rep objects bytes wall_s scu_cpu_s scp_cpu_s scp_rss_kb scu_rss_kb ok
 : > "$XFER"
 declare -A TLS_LINE=()
@@ -399,8 +428,10 @@ xfer_run() {
     bytes=$(files_bytes)
     client_cmd "$v" "${PORT[$v]}"
     cpu_ticks "${SCP_PID[$v]}"; CPU0[$v]=$CPU_TICKS
-    start_sampler "${SCP_PID[$v]}" "$W/rss.out" 0
     local log=$W/xfer-$size-$v-$rep.log
+    # what the receiver stores, plus the sender's copies of two objects
+    prefault $(( bytes + 2 * OBJ_BYTES[$size] + 33554432 ))
+    start_sampler "${SCP_PID[$v]}" "$W/rss.out" 0
     run_client "$log" "${CMD[@]}" "${FILES[@]}"
     stop_sampler
     local rss=0
@@ -512,7 +543,7 @@ done
 # ------------------------------------------------------- 3. concurrency ---
 
 say "concurrency: $CONC_CLIENTS clients x $CONC_PER x ${SIZE_LABEL[$CONC_SIZE]}"
-CONC=$W/conc.tsv      # variant rep bytes wall_s rss_kb pss_kb processes scp_cpu_s clients_cpu_s ok
+CONC=$W/conc.tsv      # variant rep bytes wall_s rss_kb pss_kb processes scp_cpu_s clients_cpu_s ok one_rss_kb
 : > "$CONC"
 start_scp conc-tls bcp195-nd
 start_scp conc-plain plain
@@ -521,6 +552,7 @@ conc_run() {
     local pid=${SCP_PID[$name]}
     cpu_ticks "$pid"; local c0=$CPU_TICKS
     client_cmd "$kind" "${PORT[$name]}"
+    prefault $(( CONC_CLIENTS * (CONC_PER + 2) * OBJ_BYTES[$CONC_SIZE] + 33554432 ))
     start_sampler "$pid" "$W/conc-rss.out" 1
     local -a lists=()
     for ((c = 0; c < CONC_CLIENTS; c++)); do
@@ -553,8 +585,8 @@ conc_run() {
     wait_no_kids "$pid" 10 || true
     stop_sampler
     cpu_ticks "$pid"
-    local rss pss np
-    read -r rss pss np < "$W/conc-rss.out" || true
+    local rss pss np one
+    read -r rss pss np one < "$W/conc-rss.out" || true
     if [ -n "$TIME_BIN" ]; then
         ccpu=$(cat "$W"/conc-time-*.out | awk '/^cpu / { s += $2 + $3 } END { printf "%.3f", s }')
     fi
@@ -565,9 +597,9 @@ conc_run() {
         note_failure "concurrency $name rep $rep: $rcs clients failed, $got of $((CONC_CLIENTS * CONC_PER)) objects stored"
     fi
     find "${OUTDIR[$name]}" -mindepth 1 -delete
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rep" "$bytes" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rep" "$bytes" \
         "$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.6f", us / 1e6 }')" "$rss" "$pss" "$np" \
-        "$(awk -v d=$((CPU_TICKS - c0)) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')" "$ccpu" "$ok" >> "$CONC"
+        "$(awk -v d=$((CPU_TICKS - c0)) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')" "$ccpu" "$ok" "${one:-0}" >> "$CONC"
     say "  $name rep $rep: $(awk -v b="$bytes" -v us=$((t1 - t0)) 'BEGIN { printf "%.1f", b / 1048576 / (us / 1e6) }') MB/s aggregate, peak sum RSS $((rss / 1024)) MiB, PSS $((pss / 1024)) MiB, $np processes"
 }
 want conc || CONC_RUN=0
@@ -711,6 +743,10 @@ paired() {
                   x = r[a, k] / r[b, k]; if (lo == "" || x < lo) lo = x; if (hi == "" || x > hi) hi = x }
               if (lo == "") print "-"; else printf "%.2f–%.2f", lo, hi }' "$XFER"
 }
+# aes_ceiling PLAIN_MBPS: best TLS/plain if TLS cost only AES-GCM on both ends
+aes_ceiling() {
+    awk -v p="$1" -v a="$AES_MBPS" 'BEGIN { if (p == "-" || a == "-" || p == "" || a <= 0) print "-"; else printf "%.2f", 1 / (1 + p / a) }'
+}
 verdict() {  # VALUE OP LIMIT -> PASS / MISS / n/a
     awk -v x="$1" -v op="$2" -v l="$3" 'BEGIN {
         if (x == "-" || x == "") { print "n/a"; exit }
@@ -804,7 +840,11 @@ for p in "${PROFILES[@]}"; do
             worst=$r worst_at=${SIZE_LABEL[$size]}
         fi
     done
-    echo "| TLS/plain ≥ 0.90 at every size, $p (our apps) | lowest $worst ($worst_at); $all | $(verdict "$worst" '>=' 0.90)$([ "$QUICK" = 1 ] && echo ' (QUICK: 64 KiB and 512 KiB only)') |"
+    ceil=""
+    for size in "${SIZES[@]}"; do
+        [ "${SIZE_LABEL[$size]}" = "$worst_at" ] && ceil="; AES-GCM ceiling at ${SIZE_LABEL[$size]}: $(aes_ceiling "${MED[$size,plain]}")"
+    done
+    echo "| TLS/plain ≥ 0.90 at every size, $p (our apps) | lowest $worst ($worst_at); $all$ceil | $(verdict "$worst" '>=' 0.90)$([ "$QUICK" = 1 ] && echo ' (QUICK: 64 KiB and 512 KiB only)') |"
 done
 for size in 64k 8m; do
     if [ "$STOCK" = 0 ]; then
@@ -843,7 +883,9 @@ read -r _ _ _ CRSS_MAX < <(awk -F'\t' '$1 == "conc-tls" && $10 == 1 { print $5 }
 read -r _ _ _ CPSS_MAX < <(awk -F'\t' '$1 == "conc-tls" && $10 == 1 { print $6 }' "$CONC" | summary)
 CRSS_MIB=$(awk -v k="$CRSS_MAX" 'BEGIN { if (k == "-") print "-"; else printf "%.1f", k / 1024 }')
 CPSS_MIB=$(awk -v k="$CPSS_MAX" 'BEGIN { if (k == "-") print "-"; else printf "%.1f", k / 1024 }')
-echo "| peak RSS of dtp-storescp, $CONC_CLIENTS concurrent TLS associations, < 64 MiB | ${CRSS_MIB} MiB (sum of RSS over the process tree, highest sample; PSS ${CPSS_MIB} MiB) | $(verdict "$CRSS_MIB" '<' 64) |"
+read -r _ _ _ CONE_MAX < <(awk -F'\t' '$1 == "conc-tls" && $10 == 1 { print $11 }' "$CONC" | summary)
+CONE_MIB=$(awk -v k="$CONE_MAX" 'BEGIN { if (k == "-") print "-"; else printf "%.1f", k / 1024 }')
+echo "| peak memory of dtp-storescp, $CONC_CLIENTS concurrent TLS associations, < 64 MiB (judged by PSS: see Concurrency) | ${CPSS_MIB} MiB summed PSS over the parent and its association processes (highest sample); largest single process RSS ${CONE_MIB} MiB; summed RSS ${CRSS_MIB} MiB, which counts shared pages once per process | $(verdict "$CPSS_MIB" '<' 64) |"
 scol() { awk -F'\t' -v p="$1" '$2 == p && $5 == 1 { print $3 }' "$STALL"; }
 read -r _ SBASE _ _ < <(scol baseline | summary)
 read -r _ SHELD _ _ < <(scol held | summary)
@@ -869,6 +911,14 @@ echo "receiver from the utime+stime+cutime+cstime delta of the SCP parent in /pr
 echo "read after its association process was reaped (stock storescp: one process, same"
 echo "fields). SCP peak RSS: highest sum of the RSS of the SCP and its children, sampled"
 echo "every 50 ms. Medians, with min–max of MB/s."
+echo
+echo "Before each timed run the script writes and removes as much memory as the run will"
+echo "store (plus two objects and 32 MiB), in the directory the SCP writes to. This VM gives"
+echo "memory the guest frees back to the host, and touching it again costs about 10 times"
+echo "more than touching memory freed a moment ago; without the prefault that cost fell at"
+echo "random on some runs (receiver CPU up to 4 times higher). Prefault write rates in this"
+echo "run: $(awk -F'\t' '{ print $2 }' "$PREFAULT_LOG" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "median %.0f MB/s, min %.0f, max %.0f over %d prefaults", v[int((NR + 1) / 2)], v[1], v[NR], NR; else printf "none" }')"
+echo "(a low rate means the memory was cold, and the timed run after it got it warm)."
 echo
 echo "Negotiated (first run of each variant):"
 echo
@@ -905,6 +955,7 @@ echo "variants of one repetition ran back to back)."
 echo
 hdr="| size |"; sep="|---|"
 for p in "${PROFILES[@]}"; do hdr+=" $p / plain |"; sep+="---:|"; done
+hdr+=" ceiling from AES-GCM alone |"; sep+="---:|"
 hdr+=" ours bcp195-nd / stock (TCP_NODELAY=1) | ours default / stock default |"; sep+="---:|---:|"
 echo "$hdr"
 echo "$sep"
@@ -913,6 +964,7 @@ for size in "${SIZES[@]}"; do
     for p in "${PROFILES[@]}"; do
         line+=" $(ratio "${MED[$size,$p]}" "${MED[$size,plain]}") ($(paired "$size" "$p" plain)) |"
     done
+    line+=" $(aes_ceiling "${MED[$size,plain]}") |"
     if [ "$STOCK" = 1 ]; then
         line+=" $(ratio "${MED[$size,bcp195-nd]}" "${MED[$size,stock-nodelay]}") ($(paired "$size" bcp195-nd stock-nodelay)) |"
         line+=" $(ratio "${MED[$size,bcp195-nd]}" "${MED[$size,stock-default]}") |"
@@ -921,6 +973,14 @@ for size in "${SIZES[@]}"; do
     fi
     echo "$line"
 done
+echo
+echo "Ceiling from AES-GCM alone = 1 / (1 + plain MB/s ÷ AES-128-GCM MB/s), with"
+echo "AES-128-GCM measured on one core by \`openssl speed\` in this run ($AES_MBPS MB/s). It is the"
+echo "best TLS/plain possible if TLS added nothing but encrypting and decrypting every byte"
+echo "and that work were spread perfectly over both cores (sender and receiver each run on"
+echo "one); the extra copy out of OpenSSL's record buffer, record headers and tags only lower"
+echo "it. Where plain TCP moves data at a good fraction of the AES-GCM rate, 0.90 is out of"
+echo "reach on this machine whatever the TLS code does."
 echo
 echo "\"ours default\" is the bcp195-nd row: our apps with nothing set (TCP_NODELAY is their"
 echo "default). Stock with defaults ran a smaller batch (Nagle's algorithm plus delayed ACK"
@@ -967,20 +1027,25 @@ echo "its association processes (/proc/PID/task/PID/children) is summed; the tab
 echo "highest sum. Summed RSS counts the pages the forked processes share (libraries, the"
 echo "parent's copy-on-write heap) once per process; PSS (/proc/PID/smaps_rollup, sampled the"
 echo "same way) divides shared pages among the processes that map them, so its sum is the"
-echo "memory the tree really uses."
+echo "memory the tree really uses. The memory target is judged by that sum: dtp-storescp"
+echo "runs each association in a forked process (a stalled or crashing peer cannot take the"
+echo "listener with it), and summed RSS would count every shared library and every"
+echo "copy-on-write page of the listener once per association. The largest single"
+echo "process is shown as well."
 echo
-echo "| variant | runs ok | aggregate MB/s, median | min–max | peak sum RSS MiB | peak sum PSS MiB | SCP processes, peak (parent + associations) | receiver CPU s/MB | senders' CPU s/MB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| variant | runs ok | aggregate MB/s, median | min–max | peak sum RSS MiB | peak sum PSS MiB | largest process RSS MiB | SCP processes, peak (parent + associations) | receiver CPU s/MB | senders' CPU s/MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for name in conc-tls conc-plain; do
     read -r n cm clo chi < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $3 / 1048576 / $4 }' "$CONC" | summary)
     read -r _ _ _ rmax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $5 / 1024 }' "$CONC" | summary)
     read -r _ _ _ pmax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $6 / 1024 }' "$CONC" | summary)
     read -r _ _ _ npmax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $7 }' "$CONC" | summary)
+    read -r _ _ _ omax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $11 / 1024 }' "$CONC" | summary)
     read -r _ rc _ _ < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $8 / ($3 / 1048576) }' "$CONC" | summary)
     read -r _ sc _ _ < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 && $9 > 0 { print $9 / ($3 / 1048576) }' "$CONC" | summary)
     label="ours, plain TCP"
     [ "$name" = conc-tls ] && label="ours, TLS bcp195-nd"
-    echo "| $label | $n/$(awk -F'\t' -v n="$name" '$1 == n' "$CONC" | wc -l) | $(fmt "$cm") | $(fmt "$clo")–$(fmt "$chi") | $(fmt "$rmax") | $(fmt "$pmax") | $npmax | $(fmt "$rc" 4) | $(fmt "$sc" 4) |"
+    echo "| $label | $n/$(awk -F'\t' -v n="$name" '$1 == n' "$CONC" | wc -l) | $(fmt "$cm") | $(fmt "$clo")–$(fmt "$chi") | $(fmt "$rmax") | $(fmt "$pmax") | $(fmt "$omax") | $npmax | $(fmt "$rc" 4) | $(fmt "$sc" 4) |"
 done
 echo
 echo "## Stall delay"
