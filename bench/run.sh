@@ -21,7 +21,7 @@
 #               the binaries are missing)
 #   QUICK=1     small version (64 KiB and 512 KiB, 2 repetitions, 20+20
 #               stalls): under a minute; proves the script works
-#   REPS        repetitions of the throughput rounds (default 5, QUICK 2)
+#   REPS        repetitions of the throughput rounds (default 7, QUICK 2)
 #   BENCH_OUT   report (default docs/performance.md; QUICK:
 #               $BUILD_DIR/performance-quick.md)
 #   BENCH_TMP   where objects and received files go (default /dev/shm
@@ -43,7 +43,7 @@ if [ "$QUICK" = 1 ]; then
     REPS=${REPS:-2}
     BENCH_OUT=${BENCH_OUT:-$BUILD_DIR/performance-quick.md}
 else
-    REPS=${REPS:-5}
+    REPS=${REPS:-7}
     BENCH_OUT=${BENCH_OUT:-$ROOT/docs/performance.md}
 fi
 case $BENCH_OUT in /*) ;; *) BENCH_OUT=$PWD/$BENCH_OUT ;; esac
@@ -389,13 +389,6 @@ note_failure() {
 
 # -------------------------------------------------------- 1. throughput ---
 
-# AES-128-GCM (the suite every profile negotiates here) on one core, 16 KiB
-# blocks as in TLS records: what encrypting and decrypting every byte costs
-# at the least, for the TLS/plain ceiling in the report.
-AES_MBPS=$(openssl speed -evp aes-128-gcm -bytes 16384 -seconds 1 2>/dev/null |
-           awk '$1 == "AES-128-GCM" { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 / 1048576 }')
-[ -n "$AES_MBPS" ] || AES_MBPS=-
-say "AES-128-GCM, one core: $AES_MBPS MB/s"
 
 XFER=$W/xfer.tsv      # size variant rep objects bytes wall_s scu_cpu_s scp_cpu_s scp_rss_kb scu_rss_kb ok
 : > "$XFER"
@@ -743,10 +736,6 @@ paired() {
                   x = r[a, k] / r[b, k]; if (lo == "" || x < lo) lo = x; if (hi == "" || x > hi) hi = x }
               if (lo == "") print "-"; else printf "%.2f–%.2f", lo, hi }' "$XFER"
 }
-# aes_ceiling PLAIN_MBPS: best TLS/plain if TLS cost only AES-GCM on both ends
-aes_ceiling() {
-    awk -v p="$1" -v a="$AES_MBPS" 'BEGIN { if (p == "-" || a == "-" || p == "" || a <= 0) print "-"; else printf "%.2f", 1 / (1 + p / a) }'
-}
 verdict() {  # VALUE OP LIMIT -> PASS / MISS / n/a
     awk -v x="$1" -v op="$2" -v l="$3" 'BEGIN {
         if (x == "-" || x == "") { print "n/a"; exit }
@@ -840,11 +829,7 @@ for p in "${PROFILES[@]}"; do
             worst=$r worst_at=${SIZE_LABEL[$size]}
         fi
     done
-    ceil=""
-    for size in "${SIZES[@]}"; do
-        [ "${SIZE_LABEL[$size]}" = "$worst_at" ] && ceil="; AES-GCM ceiling at ${SIZE_LABEL[$size]}: $(aes_ceiling "${MED[$size,plain]}")"
-    done
-    echo "| TLS/plain ≥ 0.90 at every size, $p (our apps) | lowest $worst ($worst_at); $all$ceil | $(verdict "$worst" '>=' 0.90)$([ "$QUICK" = 1 ] && echo ' (QUICK: 64 KiB and 512 KiB only)') |"
+    echo "| TLS/plain ≥ 0.90 at every size, $p (our apps) | lowest $worst ($worst_at); $all | $(verdict "$worst" '>=' 0.90)$([ "$QUICK" = 1 ] && echo ' (QUICK: 64 KiB and 512 KiB only)') |"
 done
 for size in 64k 8m; do
     if [ "$STOCK" = 0 ]; then
@@ -955,7 +940,6 @@ echo "variants of one repetition ran back to back)."
 echo
 hdr="| size |"; sep="|---|"
 for p in "${PROFILES[@]}"; do hdr+=" $p / plain |"; sep+="---:|"; done
-hdr+=" ceiling from AES-GCM alone |"; sep+="---:|"
 hdr+=" ours bcp195-nd / stock (TCP_NODELAY=1) | ours default / stock default |"; sep+="---:|---:|"
 echo "$hdr"
 echo "$sep"
@@ -964,7 +948,6 @@ for size in "${SIZES[@]}"; do
     for p in "${PROFILES[@]}"; do
         line+=" $(ratio "${MED[$size,$p]}" "${MED[$size,plain]}") ($(paired "$size" "$p" plain)) |"
     done
-    line+=" $(aes_ceiling "${MED[$size,plain]}") |"
     if [ "$STOCK" = 1 ]; then
         line+=" $(ratio "${MED[$size,bcp195-nd]}" "${MED[$size,stock-nodelay]}") ($(paired "$size" bcp195-nd stock-nodelay)) |"
         line+=" $(ratio "${MED[$size,bcp195-nd]}" "${MED[$size,stock-default]}") |"
@@ -973,14 +956,6 @@ for size in "${SIZES[@]}"; do
     fi
     echo "$line"
 done
-echo
-echo "Ceiling from AES-GCM alone = 1 / (1 + plain MB/s ÷ AES-128-GCM MB/s), with"
-echo "AES-128-GCM measured on one core by \`openssl speed\` in this run ($AES_MBPS MB/s). It is the"
-echo "best TLS/plain possible if TLS added nothing but encrypting and decrypting every byte"
-echo "and that work were spread perfectly over both cores (sender and receiver each run on"
-echo "one); the extra copy out of OpenSSL's record buffer, record headers and tags only lower"
-echo "it. Where plain TCP moves data at a good fraction of the AES-GCM rate, 0.90 is out of"
-echo "reach on this machine whatever the TLS code does."
 echo
 echo "\"ours default\" is the bcp195-nd row: our apps with nothing set (TCP_NODELAY is their"
 echo "default). Stock with defaults ran a smaller batch (Nagle's algorithm plus delayed ACK"
