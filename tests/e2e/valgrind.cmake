@@ -62,3 +62,7 @@ endforeach()
 foreach(profile IN ITEMS bcp195-nd bcp195-ex)
   dtp_valgrind(stock-dcmtk.${profile} 300 stock_dcmtk.sh ${profile})
 endforeach()
+
+# 6. Session resumption across runs: the session file is written when the
+#    client's context is freed, and resumed sessions are torn down.
+dtp_valgrind(session-file.bcp195-nd 300 session_file.sh bcp195-nd)
