@@ -23,15 +23,6 @@ PKI=$DTP_PKI
 FILE=$DTP_DATA/small/small-2.dcm
 [ -f "$FILE" ] || dtp_fail "fixture $FILE missing"
 
-# wait_log PATTERN FILE: bounded wait (5 s) for an ERE in a log.
-wait_log() {
-    local i
-    for ((i = 0; i < 50; i++)); do
-        grep -Eq -- "$1" "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 # ends FILE: associations an SCP has finished (completed or refused).
 END_RE='association from [0-9.]+:[0-9]+( ended: |: A-P-ABORT, provider reason )'
 ends() { grep -Ec "$END_RE" "$1" || true; }
@@ -71,7 +62,7 @@ rc=$(probe 127.0.0.1)
 dtp_expect_grep '^ +Protocol +: TLSv1\.1$' "$DTP_WORK/probe-127.0.0.1.log"
 dtp_expect_grep '^ +Cipher +: AES128-SHA$' "$DTP_WORK/probe-127.0.0.1.log"
 dtp_expect_grep '^ +Verify return code: 0 \(ok\)' "$DTP_WORK/probe-127.0.0.1.log"
-wait_log "$END_RE" "$DTP_WORK/scp1.log" || true
+dtp_wait_grep "$END_RE" "$DTP_WORK/scp1.log" || true
 dtp_expect_grep '^W: .*TLS TLSv1\.1 TLS_RSA_WITH_AES_128_CBC_SHA .*DOWNGRADED \(B6\)' "$DTP_WORK/scp1.log"
 dtp_expect_grep 'association from 127\.0\.0\.1:[0-9]+: TLS TLSv1\.1 TLS_RSA_WITH_AES_128_CBC_SHA .*DOWNGRADED \(B6\)' \
     "$DTP_WORK/scp1.log"
@@ -87,7 +78,7 @@ fi
 # protocol_version (70).
 dtp_expect_grep 'New, \(NONE\), Cipher is \(NONE\)' "$DTP_WORK/probe-127.0.0.2.log"
 dtp_expect_grep 'alert protocol version' "$DTP_WORK/probe-127.0.0.2.log"
-wait_log "$END_RE" "$DTP_WORK/scp2.log" ||
+dtp_wait_grep "$END_RE" "$DTP_WORK/scp2.log" ||
     dtp_fail "bcp195-nd SCP logged no end of the refused association within 5 s"
 dtp_expect_grep 'E: association from [0-9.]+:[0-9]+: A-P-ABORT, provider reason 201 VERSION_REFUSED: ' \
     "$DTP_WORK/scp2.log"
@@ -106,7 +97,7 @@ for target in "127.0.0.1 bcp195 scp1 out1" "127.0.0.2 bcp195-nd scp2 out2"; do
     cp "$DTP_WORK/last.out" "$DTP_WORK/scu-$host.log"
     dtp_expect_grep "^TLS: profile $profile: TLSv1\.3 TLS_AES_" "$DTP_WORK/scu-$host.log"
     dtp_expect_grep '^summary: 1 of 1 objects stored' "$DTP_WORK/scu-$host.log"
-    wait_log 'association from [0-9.]+:[0-9]+ ended: 1 objects stored' "$DTP_WORK/$scp.log" ||
+    dtp_wait_grep 'association from [0-9.]+:[0-9]+ ended: 1 objects stored' "$DTP_WORK/$scp.log" ||
         dtp_fail "$scp ($host) did not log the completed transfer"
     dtp_same_tree "$FILE" -- "$DTP_WORK/$out"
 done

@@ -218,6 +218,20 @@ dtp_free_port() {
     return 1
 }
 
+# dtp_wait_grep PATTERN FILE [TIMEOUT_S] [COUNT]: wait (bounded, default 5 s)
+# until FILE has at least COUNT (default 1) lines matching the ERE PATTERN,
+# e.g. an SCP's association process logging after the client has exited;
+# 1 on timeout.
+dtp_wait_grep() {
+    local pat=${1:?dtp_wait_grep PATTERN FILE [TIMEOUT_S] [COUNT]} file=${2:?dtp_wait_grep PATTERN FILE}
+    local limit=${3:-5} want=${4:-1} i
+    for ((i = 0; i < limit * 10; i++)); do
+        [ "$(grep -Ec -- "$pat" "$file" 2>/dev/null || true)" -ge "$want" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # dtp_wait_port PORT [HOST] [TIMEOUT_S]: wait until a TCP socket listens on
 # HOST:PORT (bound to HOST itself or to the wildcard address); 1 on timeout.
 # Looks at the listening sockets with `ss` instead of connecting, so a TLS

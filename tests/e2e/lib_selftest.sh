@@ -49,6 +49,21 @@ if dtp_wait_port "$p2" 127.0.0.1 1 2>/dev/null; then
 fi
 [ $((SECONDS - t0)) -le 3 ] || dtp_fail "dtp_wait_port 1 s took $((SECONDS - t0)) s"
 
+step "dtp_wait_grep: counts matching lines, waits for late ones, times out"
+printf 'a ended\nb\na ended\n' > "$DTP_WORK/log.txt"
+dtp_wait_grep 'ended$' "$DTP_WORK/log.txt" 1 2 || dtp_fail "dtp_wait_grep missed 2 matching lines"
+t0=$SECONDS
+if dtp_wait_grep 'ended$' "$DTP_WORK/log.txt" 1 3; then
+    dtp_fail "dtp_wait_grep found 3 matching lines where there are 2"
+fi
+[ $((SECONDS - t0)) -le 3 ] || dtp_fail "dtp_wait_grep 1 s took $((SECONDS - t0)) s"
+(sleep 0.3; echo 'c ended' >> "$DTP_WORK/log.txt") &
+dtp_wait_grep 'ended$' "$DTP_WORK/log.txt" 5 3 || dtp_fail "dtp_wait_grep missed a line written later"
+wait
+if dtp_wait_grep 'x' "$DTP_WORK/no-such-file" 1; then
+    dtp_fail "dtp_wait_grep matched in a missing file"
+fi
+
 step "storescp/storescu round trip + dtp_same_tree"
 mkdir "$DTP_WORK/store"
 export TCP_NODELAY=1

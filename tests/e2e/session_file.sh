@@ -46,12 +46,8 @@ not_resumed() { ! grep -q '^TLS: .* resumed$' "$1" || dtp_fail "$1: resumed, exp
 scp_resumed_count() { grep -c '^association from .*: TLS .* resumed$' "$DTP_WORK/scp.log" || true; }
 # wait_scp_lines N: until the SCP has logged N ended associations (bounded)
 wait_scp_lines() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [ "$(grep -c 'association from .* ended:' "$DTP_WORK/scp.log" || true)" -ge "$1" ] && return 0
-        sleep 0.1
-    done
-    dtp_fail "dtp-storescp logged fewer than $1 ended associations"
+    dtp_wait_grep 'association from .* ended:' "$DTP_WORK/scp.log" 10 "$1" ||
+        dtp_fail "dtp-storescp logged fewer than $1 ended associations"
 }
 
 # 1. First run: full handshake; the file appears, private, no leftovers.

@@ -40,16 +40,6 @@ export TCP_NODELAY=1        # stock tools: no Nagle + delayed ACK stalls
 mapfile -t SMALL < <(find "$DTP_DATA/small" -name '*.dcm' -type f | sort)
 [ ${#SMALL[@]} -eq 3 ] || dtp_fail "expected 3 small fixture objects, found ${#SMALL[@]}"
 
-# wait_log PATTERN FILE: bounded wait (5 s) for an ERE in a log.
-wait_log() {
-    local i
-    for ((i = 0; i < 50; i++)); do
-        grep -Eq -- "$1" "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # ---- (a) stock storescp <- dtp-storescu
 port_a=$(dtp_free_port)
 mkdir "$DTP_WORK/out-stock"
@@ -63,7 +53,7 @@ cp "$DTP_WORK/last.out" "$DTP_WORK/dtp-storescu.log"
 dtp_expect_grep "^TLS: profile $PROFILE: $VERSION $SUITE group=[^ ]+ peer=/CN=localhost\$" "$DTP_WORK/dtp-storescu.log"
 dtp_expect_grep '^summary: 3 of 3 objects stored' "$DTP_WORK/dtp-storescu.log"
 # Stock storescp's view of the same session (-d prints it).
-wait_log "Protocol +: $VERSION\$" "$DTP_WORK/stock-storescp.log" ||
+dtp_wait_grep "Protocol +: $VERSION\$" "$DTP_WORK/stock-storescp.log" ||
     dtp_fail "stock storescp did not log protocol $VERSION"
 dtp_expect_grep "Ciphersuite : $OSSL_SUITE," "$DTP_WORK/stock-storescp.log"
 # Stock storescp writes the file before it answers the C-STORE, so all three
@@ -85,7 +75,7 @@ dtp_expect_grep "Ciphersuite : $OSSL_SUITE," "$DTP_WORK/stock-storescu.log"
 if grep -Eq '^(E|F): ' "$DTP_WORK/stock-storescu.log"; then
     dtp_fail "stock storescu logged errors: $(grep -E '^(E|F): ' "$DTP_WORK/stock-storescu.log")"
 fi
-wait_log 'association from 127\.0\.0\.1:[0-9]+ ended: ' "$DTP_WORK/dtp-storescp.log" ||
+dtp_wait_grep 'association from 127\.0\.0\.1:[0-9]+ ended: ' "$DTP_WORK/dtp-storescp.log" ||
     dtp_fail "dtp-storescp did not log the end of the association within 5 s"
 dtp_expect_grep "association from 127\.0\.0\.1:[0-9]+: TLS $VERSION $SUITE group=[^ ]+ peer=/CN=dtp test client\$" \
     "$DTP_WORK/dtp-storescp.log"

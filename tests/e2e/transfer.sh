@@ -63,10 +63,7 @@ dtp_expect_grep "^TLS: profile $PROFILE: $VERSION $SUITE group=[^ ]+ peer=/CN=lo
 dtp_expect_grep "^summary: 7 of 7 objects stored," "$DTP_WORK/scu.log"
 
 # SCP side: wait (bounded) for the association process to log its end.
-for ((i = 0; i < 100; i++)); do
-    grep -Eq 'association from .*( ended:|provider reason)' "$DTP_WORK/scp.log" && break
-    sleep 0.1
-done
+dtp_wait_grep 'association from .*( ended:|provider reason)' "$DTP_WORK/scp.log" 10 || true
 dtp_expect_grep "^association from 127\.0\.0\.1:[0-9]+: TLS $VERSION $SUITE group=[^ ]+ peer=/CN=dtp test client\$" "$DTP_WORK/scp.log"
 dtp_expect_grep "association from 127\.0\.0\.1:[0-9]+ ended: 7 objects stored \([0-9]+ bytes\), 0 failed" "$DTP_WORK/scp.log"
 # Exactly one connection was made: nothing else may have failed.
