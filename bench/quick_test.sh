@@ -29,7 +29,7 @@ if [ ! -s "$BENCH_OUT" ]; then
 fi
 for heading in '# Performance' '## Machine' '## Targets' '## Throughput' '### 64 KiB objects' \
                '### 512 KiB objects' '### Ratios' '## Association rate' '## Concurrency' \
-               '## Stall delay' '## Raw data'; do
+               '## Stall delay' '## Transport alone (no DICOM)' '## Raw data'; do
     if ! grep -qxF -- "$heading" "$BENCH_OUT" && ! grep -q -- "^$heading" "$BENCH_OUT"; then
         echo "FAIL: report $BENCH_OUT has no section '$heading'"
         fail=1

@@ -13,6 +13,9 @@
 #   3. concurrency: 8 clients at once into one dtp-storescp;
 #   4. stall delay: a small transfer with and without 100 silent + 100
 #      half-handshake connections held open;
+#   5. transport alone: tests/tools/dtp-transport-bench, plain TCP vs TLS
+#      through the library between two threads, no DICOM (how close TLS
+#      can get to plain on this machine before the apps' work is added);
 # and writes the Markdown report $BENCH_OUT (generated; never edit it).
 #
 # Environment:
@@ -27,7 +30,8 @@
 #   BENCH_TMP   where objects and received files go (default /dev/shm
 #               when it has room, else $TMPDIR or /tmp)
 #   BENCH_ONLY  for working on the script: run only these sections (any of
-#               throughput assoc conc stall); the report is then incomplete
+#               throughput assoc conc stall transport); the report is then
+#               incomplete
 # Exit: 0 report written and every run succeeded; 1 a run failed (the
 # report is still written and says which); 77 a needed tool is missing.
 # shellcheck disable=SC2016  # awk programs and expressions are single-quoted on purpose
@@ -478,6 +482,28 @@ for ((rep = 1; rep <= ${REPS_RUN:-$REPS}; rep++)); do
     done
 done
 
+# ------------------------------------------------- 5. transport alone ---
+# (measured here, between the throughput rounds and the association runs,
+# on the same quiet-as-possible machine; section 5 of the report)
+TBENCH=$BUILD_DIR/tests/tools/dtp-transport-bench
+TRANSPORT=$W/transport.tsv   # mode rep MB/s writer_cpu_s reader_cpu_s ok
+TRANSPORT_MIB=1024
+[ "$QUICK" = 1 ] && TRANSPORT_MIB=64
+: > "$TRANSPORT"
+if want transport && [ -x "$TBENCH" ]; then
+    say "transport alone: $REPS x ($TRANSPORT_MIB MiB plain, $TRANSPORT_MIB MiB TLS bcp195-nd)"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for mode in plain tls; do
+            line=$(timeout -k 5 120 "$TBENCH" "$PKI" "$mode" "$TRANSPORT_MIB" 2>"$W/transport.err") ||
+                { note_failure "transport $mode rep $rep: $(tr '\n' ' ' < "$W/transport.err")"; line="$mode - - -"; }
+            read -r _ mbps wcpu rcpu <<< "$line"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$rep" "$mbps" "$wcpu" "$rcpu" "$([ "$mbps" = - ] && echo 0 || echo 1)" >> "$TRANSPORT"
+        done
+    done
+elif want transport; then
+    say "transport alone: $TBENCH not built (tests off?); skipped"
+fi
+
 # --------------------------------------------------- 2. association rate ---
 
 # One 64 KiB object per dtp-storescu run. Our SCPs are the throughput ones
@@ -728,6 +754,9 @@ for size in "${SIZES[@]}"; do
 done
 fmt() { awk -v x="$1" -v p="${2:-1}" 'BEGIN { if (x == "-" || x == "") print "-"; else printf "%.*f", p, x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+declare -A TMED=([plain]=- [tls]=-)
+TRATIO=$(ratio "$(awk -F'\t' '$1 == "tls" && $6 == 1 { print $3 }' "$TRANSPORT" | summary | cut -d' ' -f2)" \
+               "$(awk -F'\t' '$1 == "plain" && $6 == 1 { print $3 }' "$TRANSPORT" | summary | cut -d' ' -f2)")
 # paired SIZE VA VB: "min–max" of the per-repetition ratios VA/VB
 paired() {
     awk -F'\t' -v s="$1" -v a="$2" -v b="$3" '
@@ -829,7 +858,7 @@ for p in "${PROFILES[@]}"; do
             worst=$r worst_at=${SIZE_LABEL[$size]}
         fi
     done
-    echo "| TLS/plain ≥ 0.90 at every size, $p (our apps) | lowest $worst ($worst_at); $all | $(verdict "$worst" '>=' 0.90)$([ "$QUICK" = 1 ] && echo ' (QUICK: 64 KiB and 512 KiB only)') |"
+    echo "| TLS/plain ≥ 0.90 at every size, $p (our apps) | lowest $worst ($worst_at); $all; transport alone (no DICOM): $TRATIO | $(verdict "$worst" '>=' 0.90)$([ "$QUICK" = 1 ] && echo ' (QUICK: 64 KiB and 512 KiB only)') |"
 done
 for size in 64k 8m; do
     if [ "$STOCK" = 0 ]; then
@@ -960,6 +989,30 @@ echo
 echo "\"ours default\" is the bcp195-nd row: our apps with nothing set (TCP_NODELAY is their"
 echo "default). Stock with defaults ran a smaller batch (Nagle's algorithm plus delayed ACK"
 echo "cost it about 40-50 ms per object); MB/s is a rate, so the batches compare."
+echo
+echo "## Transport alone (no DICOM)"
+echo
+if [ ! -s "$TRANSPORT" ]; then
+    echo "Not measured: \`tests/tools/dtp-transport-bench\` is not in \`$BUILD_DIR\` (a build with tests)."
+else
+    echo "\`tests/tools/dtp-transport-bench\` (source \`bench/transport.c\`): one TCP connection on 127.0.0.1"
+    echo "between two threads of one process, $TRANSPORT_MIB MiB in 128 KiB writes, plain or TLS through the"
+    echo "library (bcp195-nd, TLS 1.3 AES-128-GCM), the handshake not counted; $REPS runs each, interleaved."
+    echo "No DICOM encoding, no files: this is how close TLS can get to plain TCP on this machine"
+    echo "before the apps add their own work. CPU s/MB: thread CPU time of the writer and reader."
+    echo
+    echo "| mode | runs ok | MB/s median | min–max | writer CPU s/MB | reader CPU s/MB |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for mode in plain tls; do
+        read -r n m lo hi < <(awk -F'\t' -v m="$mode" '$1 == m && $6 == 1 { print $3 }' "$TRANSPORT" | summary)
+        read -r _ wc _ _ < <(awk -F'\t' -v m="$mode" -v mib="$TRANSPORT_MIB" '$1 == m && $6 == 1 { print $4 / mib }' "$TRANSPORT" | summary)
+        read -r _ rc _ _ < <(awk -F'\t' -v m="$mode" -v mib="$TRANSPORT_MIB" '$1 == m && $6 == 1 { print $5 / mib }' "$TRANSPORT" | summary)
+        TMED[$mode]=$m
+        echo "| $([ "$mode" = tls ] && echo "TLS bcp195-nd" || echo "plain TCP") | $n/$(awk -F'\t' -v m="$mode" '$1 == m' "$TRANSPORT" | wc -l) | $(fmt "$m") | $(fmt "$lo")–$(fmt "$hi") | $(fmt "$wc" 5) | $(fmt "$rc" 5) |"
+    done
+    echo
+    echo "TLS/plain, transport alone: **$(ratio "${TMED[tls]}" "${TMED[plain]}")** (ratio of the medians)."
+fi
 echo
 echo "## Association rate"
 echo
