@@ -33,6 +33,7 @@
 struct side {
     dtp_ctx *ctx; /* NULL: plain TCP */
     int fd;
+    bool writes;
     long long bytes;
     long long done;
     double cpu;
@@ -59,32 +60,9 @@ static dtp_conn *open_tls(struct side *s)
     return c;
 }
 
-static void *reader(void *arg)
-{
-    struct side *s = arg;
-    char *buf = malloc(CHUNK);
-    dtp_conn *c = s->ctx ? open_tls(s) : NULL;
-    if (!buf || (s->ctx && !c)) {
-        s->rc = 2;
-        free(buf);
-        return NULL;
-    }
-    double cpu0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-    while (s->done < s->bytes) {
-        ssize_t n = c ? dtp_conn_read(c, buf, CHUNK) : read(s->fd, buf, CHUNK);
-        if (n <= 0)
-            break;
-        s->done += n;
-    }
-    s->t_last = clock_s(CLOCK_MONOTONIC);
-    s->cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
-    s->rc = s->done == s->bytes ? 0 : 2;
-    dtp_conn_free(c);
-    free(buf);
-    return NULL;
-}
-
-static void *writer(void *arg)
+/* One side of the transfer: the writer sends s->bytes, the reader reads
+ * them; each times its own loop (wall clock and thread CPU). */
+static void *run_side(void *arg)
 {
     struct side *s = arg;
     char *buf = malloc(CHUNK);
@@ -99,14 +77,16 @@ static void *writer(void *arg)
     double cpu0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     while (s->done < s->bytes) {
         size_t len = s->bytes - s->done < CHUNK ? (size_t)(s->bytes - s->done) : CHUNK;
-        ssize_t n = c ? dtp_conn_write(c, buf, len) : write(s->fd, buf, len);
+        ssize_t n = s->writes ? (c ? dtp_conn_write(c, buf, len) : write(s->fd, buf, len))
+                              : (c ? dtp_conn_read(c, buf, len) : read(s->fd, buf, len));
         if (n <= 0)
             break;
         s->done += n;
     }
+    s->t_last = clock_s(CLOCK_MONOTONIC);
     s->cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
     s->rc = s->done == s->bytes ? 0 : 2;
-    if (c)
+    if (c && s->writes)
         dtp_conn_close_notify(c);
     dtp_conn_free(c);
     free(buf);
@@ -175,10 +155,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "dtp-transport-bench: setup failed\n");
         return 2;
     }
-    struct side w = {cctx, fds[0], bytes, 0, 0, 0, 0, 2}, r = {sctx, fds[1], bytes, 0, 0, 0, 0, 2};
+    struct side w = {cctx, fds[0], true, bytes, 0, 0, 0, 0, 2}, r = {sctx, fds[1], false, bytes, 0, 0, 0, 0, 2};
     pthread_t tr, tw;
-    pthread_create(&tr, NULL, reader, &r);
-    pthread_create(&tw, NULL, writer, &w);
+    pthread_create(&tr, NULL, run_side, &r);
+    pthread_create(&tw, NULL, run_side, &w);
     pthread_join(tw, NULL);
     pthread_join(tr, NULL);
     close(fds[0]);
