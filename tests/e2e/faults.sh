@@ -22,7 +22,7 @@
 #   reset     c2s  304 IO_ERROR              304 IO_ERROR          (RST both ways)
 #   garbage   c2s  305 SESSION_ALERT         306 PROTOCOL_ERROR    (receiver: not a TLS record;
 #   garbage   s2c  306 PROTOCOL_ERROR        305 SESSION_ALERT      sender: its fatal alert)
-#   freeze    c2s  303 TIMEOUT               303 TIMEOUT           (SCU -ts 2, SCP -ts 4: the
+#   freeze    c2s  303 TIMEOUT               303 TIMEOUT           (SCU -ts 2, SCP -ts 8: the
 #                                                                   SCP blocked reading, the SCU
 #                                                                   writing or reading)
 #   stall     -    212 HANDSHAKE_TIMEOUT     (never reached)       (--handshake-timeout 2)
@@ -103,10 +103,15 @@ SCU_ARGS=(--profile bcp195-nd +tls "$PKI/client-rsa.key" "$PKI/client-rsa.pem" +
 # SCU blocks writing into it (or, once its last bytes fit into the socket
 # buffers, reading the response that never comes). Each side must give up
 # on its own timeout, so the SCU's (2 s) expires while the SCP is still
-# waiting (4 s): otherwise the SCP's close would reach the SCU first, and
-# the SCU would rightly report 302 TRUNCATED instead.
+# waiting (8 s): otherwise the SCP's close would reach the SCU first, and
+# the SCU would rightly report 302 TRUNCATED instead. The margin is wide
+# because the SCU's timeout only starts when its writes stop making
+# progress: the frozen connection's socket buffers can keep taking its
+# last megabytes in a trickle for seconds (seen once under a loaded full
+# run with SCP -ts 4: the SCU took ~2 s to fill them, then read, and the
+# SCP's 4 s expired first).
 SCU_TS=10 SCP_TS=10
-[ "$MODE" != freeze ] || SCU_TS=2 SCP_TS=4
+[ "$MODE" != freeze ] || SCU_TS=2 SCP_TS=8
 
 # proc_index NAME: index of a dtp_start'ed process in DTP_PIDS.
 proc_index() {
