@@ -14,7 +14,7 @@
 # 20-50 times slower: e2e.stall and e2e.stall-load (a transfer within 10 s
 # beside 25 / 200 stalled connections, each a forked process under
 # memcheck), e2e.concurrent (16 clients at once: their handshakes time
-# out), e2e.fault.freeze.c2s (its 2 s / 4 s socket timeouts decide which
+# out), e2e.fault.freeze.c2s (its 2 s / 8 s socket timeouts decide which
 # side reports what), e2e.soak (2000 associations).
 
 # dtp_e2e runs tests/e2e/<script>: ../valgrind/run.sh is the runner, and
