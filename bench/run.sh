@@ -292,10 +292,11 @@ stop_sampler() {
 }
 
 # prefault BYTES: writes BYTES to a file next to the received files and
-# removes it, right before a timed run. This VM hands memory the guest has
-# freed back to the host (virtio-balloon free page reporting); touching
-# such memory again is about 10x slower than touching memory freed a moment
-# ago, and which run happens to get it is chance: without this, a run's
+# removes it, right before a timed run. On this VM, memory that has been
+# free for a while is about 10x slower to touch again than memory freed a
+# moment ago (dd: 0.85 s instead of 0.1 s per 256 MiB once ~1 GiB had been
+# touched; likely handed back to the host: the VM has a virtio-balloon
+# device), and which run happens to get it is chance: without this, a run's
 # receiver CPU doubled or quadrupled at random (seen as 1.1 s instead of
 # 0.25 s for 256 MiB). The write rate of each prefault goes to PREFAULT_LOG
 # (MB/s), so the report shows how cold memory was.
@@ -392,7 +393,6 @@ note_failure() {
 }
 
 # -------------------------------------------------------- 1. throughput ---
-
 
 XFER=$W/xfer.tsv      # size variant rep objects bytes wall_s scu_cpu_s scp_cpu_s scp_rss_kb scu_rss_kb ok
 : > "$XFER"
@@ -931,9 +931,9 @@ echo "fields). SCP peak RSS: highest sum of the RSS of the SCP and its children,
 echo "every 50 ms. Medians, with min–max of MB/s."
 echo
 echo "Before each timed run the script writes and removes as much memory as the run will"
-echo "store (plus two objects and 32 MiB), in the directory the SCP writes to. This VM gives"
-echo "memory the guest frees back to the host, and touching it again costs about 10 times"
-echo "more than touching memory freed a moment ago; without the prefault that cost fell at"
+echo "store (plus two objects and 32 MiB), in the directory the SCP writes to. On this VM,"
+echo "memory that has been free for a while costs about 10 times more to touch again than"
+echo "memory freed a moment ago (likely given back to the host); without the prefault that cost fell at"
 echo "random on some runs (receiver CPU up to 4 times higher). Prefault write rates in this"
 echo "run: $(awk -F'\t' '{ print $2 }' "$PREFAULT_LOG" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "median %.0f MB/s, min %.0f, max %.0f over %d prefaults", v[int((NR + 1) / 2)], v[1], v[NR], NR; else printf "none" }')"
 echo "(a low rate means the memory was cold, and the timed run after it got it warm)."
