@@ -102,12 +102,8 @@ to_stock() {
         row "$scu_profile" dtp-storescu-\>peer "$([ ${#why[@]} -eq 0 ] && echo 1 || echo 0)" "${v:--}" "${s:--}" "$note" pass
     else
         local reason alert
-        reason=$(sed -nE 's/^E: association failed: A-P-ABORT, provider reason ([0-9]+) ([A-Z_]+):.*/\1 \2/p' "$out" | head -n 1)
-        alert=$(grep -Eo 'peer sent fatal alert [0-9]+ [a-z_]+' "$out" | head -n 1 || true)
-        [ -z "$tls" ] || why+=("a handshake completed: $tls")
-        [ "$rc" = 4 ] || why+=("exit $rc, expected 4")
-        [ "$reason" = "209 PEER_ALERT" ] && [[ $alert == *handshake_failure* ]] ||
-            why+=("reason '${reason:-none}' (${alert:-no alert}), expected 209 PEER_ALERT (handshake_failure)")
+        ix_expect_peer_refused "$out" "$rc" "$tls"
+        reason=$IX_REASON alert=$IX_ALERT
         note="$cert certs, storescp $flag (DCMTK ND: RSA-only TLS 1.2 suites) vs our $scu_profile (TLS 1.2 only): SCU: $reason ($alert)"
         [ ${#why[@]} -eq 0 ] || note=$(printf '%s; ' "${why[@]}")
         row "$scu_profile" dtp-storescu-\>peer "$([ ${#why[@]} -eq 0 ] && echo 1 || echo 0)" TLSv1.2 "(DCMTK $flag offer)" "$note" pinned
@@ -130,12 +126,8 @@ from_stock() {
     local rc=0
     timeout -k 2 30 storescu -d +tls "$PKI/client-$cert.key" "$PKI/client-$cert.pem" \
         +cf "$PKI/ca.pem" "$flag" 127.0.0.1 "$port" "$FILE" </dev/null >"$out" 2>&1 || rc=$?
-    local line k why=() note v='' s=''
-    for ((k = 0; k < 100; k++)); do
-        line=$(grep -Em1 -- "$END_RE" "$log" || true)
-        [ -n "$line" ] && break
-        sleep 0.05
-    done
+    local line why=() note v='' s=''
+    line=$(dtp_wait_line "$END_RE" "$log" || true)
     local tls
     tls=$(grep -Em1 'association from 127\.0\.0\.1:[0-9]+: TLS TLSv' "$log" || true)
     [[ $tls =~ :\ TLS\ (TLSv[0-9.]+)\ ([A-Z0-9_]+) ]] && v=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]}

@@ -153,12 +153,7 @@ for i in "${!CASES[@]}"; do
     exp=$(expect "$cam" "$aes" "$cert")
     log=$DTP_WORK/scp-$i.log
     out=$DTP_WORK/cli-$i.out
-    line=
-    for ((k = 0; k < 100; k++)); do
-        line=$(grep -Em1 -- "$END_RE" "$log" || true)
-        [ -n "$line" ] && break
-        sleep 0.05
-    done
+    line=$(dtp_wait_line "$END_RE" "$log" || true)
     desc=$(grep -m1 '^- Description:' "$out" | sed 's/^- Description: //' || true)
     offered="offered ${cam:-GnuTLS NORMAL}${aes:+ + $aes}, $cert cert"
     if [[ $line =~ :\ TLS\ (TLSv[0-9.]+)\ ([A-Z0-9_]+) ]]; then
@@ -219,8 +214,8 @@ for i in "${!CASES[@]}"; do
         [ "$rc" = 7 ] || { ok=0; why="exit $rc, expected 7 (ACSE timeout after the handshake); $why"; }
         record "$c" "$ok" pass "$DIR2" "$v" "$s" "$why"
     else
-        reason=$(sed -nE 's/^E: association failed: A-P-ABORT, provider reason ([0-9]+) ([A-Z_]+):.*/\1 \2/p' "$out" | head -n 1)
-        alert=$(grep -Eo 'peer sent fatal alert [0-9]+ [a-z_]+' "$out" | head -n 1 || true)
+        ix_scu_refusal "$out"
+        reason=$IX_REASON alert=$IX_ALERT
         ok=1 why="$offered; SCU: ${reason:-no reason}${alert:+ ($alert)}"
         [ "$exp" = refuse ] || { ok=0; why="expected to connect ($exp); $why"; }
         [ "$reason" = "209 PEER_ALERT" ] && [[ $alert == *handshake_failure* ]] ||

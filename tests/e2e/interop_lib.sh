@@ -244,6 +244,28 @@ ix_downgraded() {
     ix_has "${IX_FALLBACK[$p]:-}" "$s"
 }
 
+# ix_scu_refusal OUT: what dtp-storescu's output OUT says about a refused
+# association: its reason in IX_REASON ("209 PEER_ALERT") and the peer's
+# alert in IX_ALERT ("peer sent fatal alert 40 handshake_failure"); each
+# empty if OUT has none.
+ix_scu_refusal() {
+    IX_REASON=$(sed -nE 's/^E: association failed: A-P-ABORT, provider reason ([0-9]+) ([A-Z_]+):.*/\1 \2/p' "$1" | head -n 1)
+    IX_ALERT=$(grep -Eo 'peer sent fatal alert [0-9]+ [a-z_]+' "$1" | head -n 1 || true)
+}
+
+# ix_expect_peer_refused OUT RC TLS: dtp-storescu (output OUT, exit code RC,
+# TLS line TLS, empty if none) must have been refused by the peer's
+# handshake_failure alert: no handshake, exit 4, reason 209 PEER_ALERT.
+# Sets IX_REASON and IX_ALERT (ix_scu_refusal) and appends every mismatch
+# to the caller's array why.
+ix_expect_peer_refused() {
+    ix_scu_refusal "$1"
+    [ -z "$3" ] || why+=("a handshake completed: $3")
+    [ "$2" = 4 ] || why+=("exit $2, expected 4")
+    [ "$IX_REASON" = "209 PEER_ALERT" ] && [[ $IX_ALERT == *handshake_failure* ]] ||
+        why+=("reason '${IX_REASON:-none}' (${IX_ALERT:-no alert}), expected 209 PEER_ALERT (handshake_failure)")
+}
+
 # ix_done: last call of a test: a sanitizer report in any log or output of
 # our apps (ASan/UBSan builds) is a failure too; then dtp_checks_done.
 ix_done() {

@@ -265,12 +265,7 @@ run_scp() {
             -cert "$PKI/client-$cert.pem" -key "$PKI/client-$cert.key" -CAfile "$PKI/ca.pem" \
             -verify_return_error "${OPTS[@]}" </dev/null >"$out" 2>&1 || true
         # The SCP's association process logs the outcome (bounded wait).
-        line=
-        for ((k = 0; k < 100; k++)); do
-            line=$(tail -n +"$((mark + 1))" "$log" | grep -Em1 -- "$end_re" || true)
-            [ -n "$line" ] && break
-            sleep 0.05
-        done
+        line=$(dtp_wait_line "$end_re" "$log" "$mark" || true)
         # What s_client completed ("New, (NONE)" when it did not); the
         # session block names the version ("New, SSLv3" is the suite's).
         # (TLS 1.3: s_client leaves before the session ticket, so there is
@@ -420,13 +415,13 @@ run_scu() {
             [ "$grp" != "$tls" ] && detail="; group=${grp%% *}$detail"
             record "$c" "$ok" "$exp" connect "$sv" "$ss" "$why$detail"
         else
-            local reason
-            reason=$(sed -nE 's/^E: association failed: A-P-ABORT, provider reason ([0-9]+) ([A-Z_]+):.*/\1 \2/p' "$out" | head -n 1)
+            local reason alert
+            ix_scu_refusal "$out"
+            reason=$IX_REASON alert=$IX_ALERT
             got="refuse ${reason:-none} (exit $rc)"
-            local ok=1 alert=""
+            local ok=1
             [ "refuse $reason" = "$exp" ] || ok=0
             [ "$rc" = 4 ] || ok=0
-            alert=$(grep -Eo 'peer sent fatal alert [0-9]+ [a-z_]+' "$out" | head -n 1 || true)
             # A suite refusal is the server's handshake_failure alert.
             if [ "$exp" = "refuse 209 PEER_ALERT" ] && [[ $alert != *handshake_failure* ]]; then
                 ok=0; got+=" alert '${alert:-none}'"

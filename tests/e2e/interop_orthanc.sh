@@ -196,12 +196,7 @@ for p in "${IX_PROFILES[@]}"; do
     mark=$(dtp_log_lines "$log")
     code=$(curl -s -o "$DTP_WORK/$c.json" -w '%{http_code}' -X POST \
         -d "{\"Resources\": [\"$ID\"], \"Synchronous\": true}" "$API/modalities/dtp-$p/store" || true)
-    line=
-    for ((k = 0; k < 100; k++)); do
-        line=$(tail -n +"$((mark + 1))" "$log" | grep -Em1 -- "$END_RE" || true)
-        [ -n "$line" ] && break
-        sleep 0.05
-    done
+    line=$(dtp_wait_line "$END_RE" "$log" "$mark" || true)
     tls=$(tail -n +"$((mark + 1))" "$log" | grep -Em1 'association from 127\.0\.0\.1:[0-9]+: TLS TLSv' || true)
     DTP_CHECKS=$((DTP_CHECKS + 1))
     if [ "$exp" != refuse ]; then
@@ -279,12 +274,8 @@ for p in "${IX_PROFILES[@]}"; do
         fi
     else
         why=()
-        reason=$(sed -nE 's/^E: association failed: A-P-ABORT, provider reason ([0-9]+) ([A-Z_]+):.*/\1 \2/p' "$out" | head -n 1)
-        alert=$(grep -Eo 'peer sent fatal alert [0-9]+ [a-z_]+' "$out" | head -n 1 || true)
-        [ -z "$tls" ] || why+=("a handshake completed: $tls")
-        [ "$rc" = 4 ] || why+=("exit $rc, expected 4")
-        [ "$reason" = "209 PEER_ALERT" ] && [[ $alert == *handshake_failure* ]] ||
-            why+=("reason '${reason:-none}' (${alert:-no alert}), expected 209 PEER_ALERT (handshake_failure)")
+        ix_expect_peer_refused "$out" "$rc" "$tls"
+        reason=$IX_REASON alert=$IX_ALERT
         if [ ${#why[@]} -eq 0 ]; then
             ix_row orthanc "$p" "$DIR2" pinned TLSv1.2 "(profile $p offer)" \
                 "$CERT certs: Orthanc has no ECDSA suite at TLS 1.2 and $p has no TLS 1.3; SCU: $reason ($alert)"

@@ -232,6 +232,23 @@ dtp_wait_grep() {
     return 1
 }
 
+# dtp_wait_line PATTERN FILE [AFTER] [TIMEOUT_S]: wait (bounded, default 5 s)
+# for a line of FILE after line AFTER (default 0) that matches the ERE
+# PATTERN, and print the first one; 1, printing nothing, on timeout.
+dtp_wait_line() {
+    local pat=${1:?dtp_wait_line PATTERN FILE [AFTER] [TIMEOUT_S]} file=${2:?dtp_wait_line PATTERN FILE}
+    local after=${3:-0} limit=${4:-5} i line
+    for ((i = 0; i < limit * 20; i++)); do
+        line=$(tail -n +"$((after + 1))" "$file" 2>/dev/null | grep -Em1 -- "$pat" || true)
+        if [ -n "$line" ]; then
+            printf '%s\n' "$line"
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
 # dtp_wait_port PORT [HOST] [TIMEOUT_S]: wait until a TCP socket listens on
 # HOST:PORT (bound to HOST itself or to the wildcard address); 1 on timeout.
 # Looks at the listening sockets with `ss` instead of connecting, so a TLS

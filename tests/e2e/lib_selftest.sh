@@ -64,6 +64,19 @@ if dtp_wait_grep 'x' "$DTP_WORK/no-such-file" 1; then
     dtp_fail "dtp_wait_grep matched in a missing file"
 fi
 
+step "dtp_wait_line: first match after a line, waits for late ones, times out"
+printf 'x ended 1\ny\nx ended 2\n' > "$DTP_WORK/log2.txt"
+[ "$(dtp_wait_line 'ended' "$DTP_WORK/log2.txt" 0 1)" = "x ended 1" ] || dtp_fail "dtp_wait_line missed the first match"
+[ "$(dtp_wait_line 'ended' "$DTP_WORK/log2.txt" 1 1)" = "x ended 2" ] || dtp_fail "dtp_wait_line did not skip line 1"
+t0=$SECONDS
+if dtp_wait_line 'ended' "$DTP_WORK/log2.txt" 3 1 >/dev/null; then
+    dtp_fail "dtp_wait_line found a match after the last line"
+fi
+[ $((SECONDS - t0)) -le 3 ] || dtp_fail "dtp_wait_line 1 s took $((SECONDS - t0)) s"
+(sleep 0.3; echo 'z ended 3' >> "$DTP_WORK/log2.txt") &
+[ "$(dtp_wait_line 'ended' "$DTP_WORK/log2.txt" 3 5)" = "z ended 3" ] || dtp_fail "dtp_wait_line missed a line written later"
+wait
+
 step "storescp/storescu round trip + dtp_same_tree"
 mkdir "$DTP_WORK/store"
 export TCP_NODELAY=1

@@ -131,10 +131,7 @@ for scu in "${PROFILES[@]}"; do
             +tls "$PKI/client-$KEYTYPE.key" "$PKI/client-$KEYTYPE.pem" +cf "$PKI/ca.pem" \
             127.0.0.1 "${port[$scp]}" "$FILE" </dev/null >"$scu_log" 2>&1 || rc=$?
         # The SCP's association process logs when it is done (bounded wait).
-        for ((i = 0; i < 50; i++)); do
-            [ "$(ends_in "$log")" -gt "$before" ] && break
-            sleep 0.1
-        done
+        dtp_wait_grep "$END_RE" "$log" 5 "$((before + 1))" || true
         scp_line=$(grep -E "$END_RE" "$log" | tail -n +$((before + 1)) | head -n 1 || true)
         why=()
         if [ "$rc" -eq 0 ]; then
