@@ -754,9 +754,12 @@ for size in "${SIZES[@]}"; do
 done
 fmt() { awk -v x="$1" -v p="${2:-1}" 'BEGIN { if (x == "-" || x == "") print "-"; else printf "%.*f", p, x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-declare -A TMED=([plain]=- [tls]=-)
-TRATIO=$(ratio "$(awk -F'\t' '$1 == "tls" && $6 == 1 { print $3 }' "$TRANSPORT" | summary | cut -d' ' -f2)" \
-               "$(awk -F'\t' '$1 == "plain" && $6 == 1 { print $3 }' "$TRANSPORT" | summary | cut -d' ' -f2)")
+# transport alone: median MB/s per mode and their ratio (targets, section 5)
+declare -A TMED=()
+for mode in plain tls; do
+    read -r _ TMED[$mode] _ _ < <(awk -F'\t' -v m="$mode" '$1 == m && $6 == 1 { print $3 }' "$TRANSPORT" | summary)
+done
+TRATIO=$(ratio "${TMED[tls]}" "${TMED[plain]}")
 # paired SIZE VA VB: "min–max" of the per-repetition ratios VA/VB
 paired() {
     awk -F'\t' -v s="$1" -v a="$2" -v b="$3" '
@@ -1011,11 +1014,10 @@ else
         read -r n m lo hi < <(awk -F'\t' -v m="$mode" '$1 == m && $6 == 1 { print $3 }' "$TRANSPORT" | summary)
         read -r _ wc _ _ < <(awk -F'\t' -v m="$mode" -v mib="$TRANSPORT_MIB" '$1 == m && $6 == 1 { print $4 / mib }' "$TRANSPORT" | summary)
         read -r _ rc _ _ < <(awk -F'\t' -v m="$mode" -v mib="$TRANSPORT_MIB" '$1 == m && $6 == 1 { print $5 / mib }' "$TRANSPORT" | summary)
-        TMED[$mode]=$m
         echo "| $([ "$mode" = tls ] && echo "TLS bcp195-nd" || echo "plain TCP") | $n/$(awk -F'\t' -v m="$mode" '$1 == m' "$TRANSPORT" | wc -l) | $(fmt "$m") | $(fmt "$lo")–$(fmt "$hi") | $(fmt "$wc" 5) | $(fmt "$rc" 5) |"
     done
     echo
-    echo "TLS/plain, transport alone: **$(ratio "${TMED[tls]}" "${TMED[plain]}")** (ratio of the medians)."
+    echo "TLS/plain, transport alone: **$TRATIO** (ratio of the medians)."
 fi
 echo
 echo "## Association rate"
