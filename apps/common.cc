@@ -11,7 +11,7 @@
 #include "dcmtk/ofstd/ofstream.h"
 
 DtpTlsOptions::DtpTlsOptions()
-    : enabled(OFFalse), keyFile(NULL), certFile(NULL), profileKey("bcp195-nd"), caFile(NULL), caDir(NULL),
+    : enabled(OFFalse), keyFile(NULL), certFile(NULL), profileKey("bcp195-8996"), caFile(NULL), caDir(NULL),
       crlFile(NULL), dhFile(NULL), passwordSpec(NULL), verify(DTP_VERIFY_REQUIRE), relaxKeySizes(OFFalse),
       handshakeTimeoutMs(15000), keylogFile(NULL), sessionFile(NULL)
 {
@@ -113,11 +113,15 @@ void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server)
     if (!server)
         cmd.addOption("--anonymous-tls", "+tla", "use secure TLS connection without certificate");
     cmd.addSubGroup("security profile (one per port, C9):");
-    cmd.addOption("--profile", 1, "[k]ey: string (default: bcp195-nd)",
-                  "TLS profile: bcp195, bcp195-nd, bcp195-ex, cryptrec\n(implies TLS; see --list-profiles)");
-    cmd.addOption("--profile-bcp195-nd", "+py", "same as --profile bcp195-nd (DCMTK spelling)");
-    cmd.addOption("--profile-bcp195", "+px", "same as --profile bcp195");
-    cmd.addOption("--profile-bcp195-ex", "+pz", "same as --profile bcp195-ex");
+    cmd.addOption("--profile", 1, "[k]ey: string (default: bcp195-8996)",
+                  (OFString("TLS profile (implies TLS; see --list-profiles):\n") + dtpProfileKeys()).c_str());
+    /* DCMTK's spellings, from the table (dcmtk_option, dcmtk_long_option). */
+    for (size_t i = 0; i < dtp_profile_count(); i++) {
+        const dtp_profile *p = dtp_profile_at(i);
+        if (p->dcmtk_option)
+            cmd.addOption(p->dcmtk_long_option, p->dcmtk_option,
+                          (OFString("same as --profile ") + p->key + " (DCMTK spelling)").c_str());
+    }
     cmd.addOption("--profile-aes", "+pa", "retired AES profile: refused (Sup 204)");
     cmd.addOption("--profile-null", "+pn", "retired NULL profile: refused");
     cmd.addSubGroup("private key password:");
@@ -151,15 +155,40 @@ void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server)
                       "resume TLS sessions across runs: keep the session\nticket in f (mode 0600; holds session secrets)");
 }
 
-static int countProfileOptions(OFCommandLine &cmd)
+OFString dtpProfileKeys()
 {
-    static const char *const opts[] = {"--profile", "--profile-bcp195-nd", "--profile-bcp195", "--profile-bcp195-ex",
-                                       "--profile-aes", "--profile-null"};
-    int n = 0;
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        if (cmd.findOption(opts[i]))
-            n++;
-    return n;
+    OFString keys;
+    for (size_t i = 0; i < dtp_profile_count(); i++)
+        keys += OFString(i ? ", " : "") + dtp_profile_at(i)->key;
+    return keys;
+}
+
+/* The profile named on the command line: --profile KEY, a DCMTK spelling
+ * of the table, or a retired one; NULL if none. Counts how many were given. */
+static const char *profileFromOptions(OFConsoleApplication &app, OFCommandLine &cmd, int &given)
+{
+    const char *key = NULL;
+    given = 0;
+    if (cmd.findOption("--profile")) {
+        app.checkValue(cmd.getValue(key));
+        given++;
+    }
+    for (size_t i = 0; i < dtp_profile_count(); i++) {
+        const dtp_profile *p = dtp_profile_at(i);
+        if (p->dcmtk_long_option && cmd.findOption(p->dcmtk_long_option)) {
+            key = p->key;
+            given++;
+        }
+    }
+    if (cmd.findOption("--profile-aes")) {
+        key = "aes";
+        given++;
+    }
+    if (cmd.findOption("--profile-null")) {
+        key = "null";
+        given++;
+    }
+    return key;
 }
 
 static void dieWithReason(int code, const char *detail)
@@ -177,25 +206,11 @@ static void dieWithReason(int code, const char *detail)
 
 void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOptions &opt)
 {
-    if (countProfileOptions(cmd) > 1)
-        app.printError("give one TLS profile (--profile KEY or one of +px, +py, +pz)");
-
-    bool profileGiven = true;
-    const char *key = NULL;
-    if (cmd.findOption("--profile"))
-        app.checkValue(cmd.getValue(key));
-    else if (cmd.findOption("--profile-bcp195-nd"))
-        key = "bcp195-nd";
-    else if (cmd.findOption("--profile-bcp195"))
-        key = "bcp195";
-    else if (cmd.findOption("--profile-bcp195-ex"))
-        key = "bcp195-ex";
-    else if (cmd.findOption("--profile-aes"))
-        key = "aes";
-    else if (cmd.findOption("--profile-null"))
-        key = "null";
-    else
-        profileGiven = false;
+    int given = 0;
+    const char *key = profileFromOptions(app, cmd, given);
+    if (given > 1)
+        app.printError("give one TLS profile (--profile KEY or one DCMTK spelling such as +pg, +pm, +py)");
+    bool profileGiven = given > 0;
     if (key)
         opt.profileKey = key;
 
@@ -206,7 +221,7 @@ void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOpt
         if (ret)
             detail += OFString(" is the ") + ret->title + ": " + ret->why;
         else
-            detail += ": known profiles are bcp195, bcp195-nd, bcp195-ex, cryptrec";
+            detail += ": known profiles are " + dtpProfileKeys();
         dieWithReason(reason, detail.c_str());
     }
 
@@ -348,20 +363,42 @@ static void printSuites(STD_NAMESPACE ostream &out, const char *label, const cha
             << (dtp_suite_available(suites[i]) ? "" : "  [not available with this backend (OpenSSL)]") << OFendl;
 }
 
+static OFString joined(const char *const *names, const char *sep)
+{
+    OFString s;
+    for (size_t i = 0; names && names[i]; i++)
+        s += OFString(i ? sep : "") + names[i];
+    return s;
+}
+
 static void printProfile(STD_NAMESPACE ostream &out, const dtp_profile *p)
 {
     out << "  " << p->key << ": " << p->title << " (" << p->reference << ")" << OFendl;
+    if (p->dcmtk_option)
+        out << "    DCMTK spelling: " << p->dcmtk_option << ", " << p->dcmtk_long_option << OFendl;
     out << "    versions: " << dtp_tls_version_name(p->min_version) << " to " << dtp_tls_version_name(p->max_version)
         << (p->may_downgrade ? " (downgrading: below TLSv1.2 or a fallback suite is flagged)" : " (non-downgrading)")
         << OFendl;
     printSuites(out, "TLS 1.2 suites", p->tls12_suites);
+    if (p->tls12_client_order)
+        out << "    client offer order: " << joined(p->tls12_client_order, " ") << OFendl;
     if (p->fallback_suites)
         printSuites(out, "fallback suites (downgraded, B2)", p->fallback_suites);
     printSuites(out, "TLS 1.3 suites", p->tls13_suites);
-    out << "    groups: " << p->groups << OFendl;
+    out << "    groups: " << joined(p->groups, ":") << OFendl;
+    out << "    signature algorithms: "
+        << (p->sigalgs ? joined(p->sigalgs, ":") : OFString("backend defaults (no MD5; SHA-1 only below TLS 1.2)"))
+        << OFendl;
     out << "    minimum key sizes: DHE " << p->min_dhe_bits << ", ECDHE " << p->min_ecdhe_bits << ", RSA "
         << p->min_rsa_bits << ", EC " << p->min_ec_bits << " bits"
         << (p->key_sizes_relaxable ? " (should; --relax-key-sizes)" : " (enforced)") << OFendl;
+    out << "    certificates: key minimums on " << (p->check_chain ? "every certificate of the chain" : "the leaf");
+    if (p->min_cert_hash_bits)
+        out << ", signature hash of " << p->min_cert_hash_bits << "+ bits (trust anchor's self-signature excepted)";
+    out << OFendl;
+    out << "    extensions: ALPN " << (p->alpn ? OFString("\"") + p->alpn + "\"" : OFString("none"))
+        << ", SNI " << (p->send_sni ? "sent for DNS names" : "not sent") << ", EMS "
+        << (p->require_ems ? "required (TLS 1.2)" : "offered") << OFendl;
     out << "    requirements: " << p->requirements << OFendl;
     out << "    note: " << p->notes << OFendl;
 }
@@ -381,16 +418,25 @@ void dtpPrintProfiles(STD_NAMESPACE ostream &out)
 void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app)
 {
     out << "Security: TLS Secure Transport Connection Profiles of " << app << OFendl << OFendl;
-    out << "1. Supported profiles" << OFendl
-        << "One profile applies per listening address and port (C9). The SCU and SCP start TLS\n"
-           "immediately after TCP connect and never fall back to unencrypted DICOM (C1). SSL 2.0/3.0,\n"
-           "NULL, export, anonymous, RC4 and DES suites are never negotiated (C2, C3); TLS compression\n"
-           "is off (C4); only secure renegotiation (RFC 5746) is accepted (C5). The SCU negotiates the\n"
-           "highest version both sides allow in one handshake and never retries with a lower one; the\n"
-           "SCP refuses a client's inappropriate fallback (TLS_FALLBACK_SCSV, RFC 7507, B3). Every\n"
-           "association's version and suite are logged, a downgraded one flagged (B6). Weak peer keys\n"
-           "(DH below 2048 bits, certificates below the profile minimum) are refused inside the\n"
-           "handshake with a TLS alert, under every profile (B5, E5)."
+    out << "1. Supported profiles (C9, R52, M46: key exchange, cipher suites, signature algorithms)" << OFendl
+        << "One profile applies per listening address and port (C9); the default is bcp195-8996\n"
+           "(PS3.15 B.12). The SCU and SCP start TLS immediately after TCP connect and never fall\n"
+           "back to unencrypted DICOM (C1, R10, R11, M3). SSL 2.0/3.0, NULL, export, anonymous, RC4 and\n"
+           "DES suites are never negotiated (C2, C3, R7, R13-R15); TLS compression is off (C4, R34);\n"
+           "only secure renegotiation (RFC 5746) is accepted (C5, R35). Each profile's minimum\n"
+           "version is set explicitly, so an older ClientHello gets a protocol_version alert (R8, Q8).\n"
+           "The SCU negotiates the highest version both sides allow in one handshake and never\n"
+           "retries with a lower one (R9); the SCP refuses a client's inappropriate fallback\n"
+           "(TLS_FALLBACK_SCSV, RFC 7507, B3). Every association's version and suite are logged, a\n"
+           "downgraded one flagged (B6). Weak peer keys (DH below 2048 bits, certificates below the\n"
+           "profile minimum) are refused inside the handshake with a TLS alert, under every profile\n"
+           "(B5, E5, R29-R31, M15-M17, M27-M30). Key exchange is ephemeral (EC)DHE only, with the\n"
+           "groups listed per profile; the listed signature algorithms apply to both sides' handshake\n"
+           "signatures. Under B.12/B.13 the SCU offers ALPN \"dicom\" and the SCP refuses a client whose\n"
+           "ALPN list lacks it (R39); the SCU sends SNI when the peer is named by a DNS name (R38, Q9);\n"
+           "TLS 1.2 requires the extended master secret (R36); no 0-RTT data (R41); TLS 1.3 session\n"
+           "tickets are encrypted and authenticated with keys made when the SCP starts, never\n"
+           "stored, and expire after OpenSSL's 2-hour session timeout (R37)."
         << OFendl;
     for (size_t i = 0; i < dtp_profile_count(); i++)
         printProfile(out, dtp_profile_at(i));

@@ -88,6 +88,8 @@ DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &
 void dtpReportError(OFLogger &log, const char *what, const dtp_error &err);
 
 void dtpPrintProfiles(STD_NAMESPACE ostream &out);
+/* "bcp195, bcp195-nd, ...": the keys of the profile table, in order. */
+OFString dtpProfileKeys();
 void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app);
 
 #endif

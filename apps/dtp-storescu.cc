@@ -158,6 +158,8 @@ int main(int argc, char *argv[])
 
     layerOwner.reset(dtpCreateLayer(tls, DTP_ROLE_CLIENT, logger));
     DtpTransportLayer *layer = layerOwner.get();
+    if (layer)
+        layer->setPeerName(peer); /* SNI when the profile sends it and peer is a DNS name (Q9) */
     scu.setAETitle(callingAE);
     scu.setPeerAETitle(calledAE);
     scu.setPeerHostName(peer);

@@ -52,6 +52,11 @@ DcmTransportConnection *DtpTransportLayer::createConnection(DcmNativeSocketType 
         noteFailure(err);
         return NULL;
     }
+    if (!peerName_.empty() && dtp_conn_set_peer_name(conn, peerName_.c_str()) != DTP_OK) {
+        noteFailure(*dtp_conn_error(conn));
+        dtp_conn_free(conn);
+        return NULL;
+    }
     return new DtpTransportConnection(*this, openSocket, conn);
 }
 

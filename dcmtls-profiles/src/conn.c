@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -174,6 +176,8 @@ static int classify_ssl_reason(const dtp_conn *conn, int reason, bool in_handsha
             return DTP_R_INAPPROPRIATE_FALLBACK;
         if (alert == SSL_AD_BAD_RECORD_MAC && !in_handshake)
             return DTP_R_INTEGRITY_ALERT;
+        if (alert == SSL_AD_NO_APPLICATION_PROTOCOL && in_handshake)
+            return DTP_R_ALPN_MISMATCH;
         return in_handshake ? DTP_R_PEER_ALERT : DTP_R_SESSION_ALERT;
     }
     switch (reason) {
@@ -195,6 +199,8 @@ static int classify_ssl_reason(const dtp_conn *conn, int reason, bool in_handsha
         return DTP_R_NO_SHARED_SUITE;
     case SSL_R_WRONG_CIPHER_RETURNED:
         return DTP_R_OUTSIDE_PROFILE;
+    case SSL_R_NO_APPLICATION_PROTOCOL:
+        return DTP_R_ALPN_MISMATCH;
     case SSL_R_DH_KEY_TOO_SMALL:
     case SSL_R_WRONG_CURVE:
         return DTP_R_EPHEMERAL_KEY_WEAK;
@@ -294,7 +300,7 @@ static int record_failure(dtp_conn *conn, int ret, int ssl_err, int saved_errno,
                  X509_verify_cert_error_string(SSL_get_verify_result(conn->ssl)));
     } else if (conn->alert_received >= 0 &&
                (code == DTP_R_PEER_ALERT || code == DTP_R_SESSION_ALERT || code == DTP_R_INTEGRITY_ALERT ||
-                code == DTP_R_VERSION_REFUSED || code == DTP_R_INAPPROPRIATE_FALLBACK)) {
+                code == DTP_R_VERSION_REFUSED || code == DTP_R_INAPPROPRIATE_FALLBACK || code == DTP_R_ALPN_MISMATCH)) {
         snprintf(e->detail, sizeof e->detail, "peer sent fatal alert %d %s", conn->alert_received,
                  alert_name(conn->alert_received));
     } else if (code == DTP_R_HANDSHAKE_EOF && conn->ctx->role == DTP_ROLE_CLIENT && !conn->have_first_header) {
@@ -318,20 +324,12 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool in_list(const char *const *list, const char *name)
-{
-    for (size_t i = 0; list && name && list[i]; i++)
-        if (strcmp(list[i], name) == 0)
-            return true;
-    return false;
-}
-
-/* After the handshake, both roles check what was negotiated against the
- * profile: version, suite, peer ephemeral key (E5, B5), peer certificate
- * key (B5), and flag a downgrade (B6). */
+/* After the handshake, both roles fill the neutral session record from
+ * OpenSSL and hold it against the profile (dtp_check_session): version,
+ * suite, peer ephemeral key (E5, B5), peer certificate key (B5), EMS (R36),
+ * ALPN (R39); a downgrade is flagged (B6). */
 static int check_negotiated(dtp_conn *conn)
 {
-    const struct dtp_profile *p = conn->ctx->profile;
     struct dtp_session_info *in = &conn->info;
     SSL *ssl = conn->ssl;
 
@@ -339,35 +337,26 @@ static int check_negotiated(dtp_conn *conn)
     const SSL_CIPHER *ci = SSL_get_current_cipher(ssl);
     snprintf(in->suite, sizeof in->suite, "%s", ci ? SSL_CIPHER_standard_name(ci) : "none");
     in->resumed = SSL_session_reused(ssl) == 1;
+    in->ems = in->version >= DTP_TLS1_3 || SSL_get_extms_support(ssl) == 1;
 
-    if (in->version < p->min_version || in->version > p->max_version)
-        return dtp__fail(&conn->error, DTP_R_OUTSIDE_PROFILE, false, "negotiated %s is outside the profile",
-                         dtp_tls_version_name(in->version));
-    bool strong = in_list(in->version == DTP_TLS1_3 ? p->tls13_suites : p->tls12_suites, in->suite);
-    bool fallback = in->version < DTP_TLS1_3 && in_list(p->fallback_suites, in->suite);
-    if (!strong && !fallback)
-        return dtp__fail(&conn->error, DTP_R_OUTSIDE_PROFILE, false, "negotiated suite %s is not in the profile", in->suite);
-    in->downgraded = fallback || in->version < p->strong_min_version;
+    const unsigned char *alpn = NULL;
+    unsigned int alpn_len = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+    snprintf(in->alpn, sizeof in->alpn, "%.*s", (int)(alpn_len < sizeof in->alpn ? alpn_len : 0), alpn ? (const char *)alpn : "");
+    if (conn->ctx->role == DTP_ROLE_SERVER) {
+        const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+        snprintf(in->sni, sizeof in->sni, "%s", sni ? sni : "");
+    }
 
+    int nid = SSL_get_negotiated_group(ssl);
+    const char *gname = nid > 0 ? SSL_group_to_name(ssl, nid) : NULL;
     EVP_PKEY *tmp = NULL;
     if (SSL_get_peer_tmp_key(ssl, &tmp) == 1 && tmp) {
         in->kx_bits = dtp__key_bits(tmp);
-        bool ff = EVP_PKEY_is_a(tmp, "DH") || EVP_PKEY_is_a(tmp, "DHX");
-        int min = ff ? p->min_dhe_bits : p->min_ecdhe_bits;
-        int nid = SSL_get_negotiated_group(ssl);
-        const char *gname = nid > 0 ? SSL_group_to_name(ssl, nid) : NULL;
-        snprintf(in->group, sizeof in->group, "%s", gname ? gname : (ff ? "DH" : dtp__key_type(tmp)));
+        in->kx_finite_field = EVP_PKEY_is_a(tmp, "DH") || EVP_PKEY_is_a(tmp, "DHX");
+        snprintf(in->group, sizeof in->group, "%s", gname ? gname : (in->kx_finite_field ? "DH" : dtp__key_type(tmp)));
         EVP_PKEY_free(tmp);
-        if (in->kx_bits < min) {
-            if (!conn->ctx->relax_key_sizes)
-                return dtp__fail(&conn->error, DTP_R_EPHEMERAL_KEY_WEAK, false, "peer's ephemeral %s key has %d bits, minimum %d",
-                                  in->group, in->kx_bits, min);
-            dtp__log(conn->ctx, DTP_LOG_WARN, "B5 relaxed by option: peer ephemeral %s key of %d bits accepted",
-                     in->group, in->kx_bits);
-        }
     } else {
-        int nid = SSL_get_negotiated_group(ssl);
-        const char *gname = nid > 0 ? SSL_group_to_name(ssl, nid) : NULL;
         snprintf(in->group, sizeof in->group, "%s", gname ? gname : "");
     }
 
@@ -377,16 +366,14 @@ static int check_negotiated(dtp_conn *conn)
         EVP_PKEY *pk = X509_get0_pubkey(peer);
         in->peer_key_bits = dtp__key_bits(pk);
         snprintf(in->peer_key_type, sizeof in->peer_key_type, "%s", dtp__key_type(pk));
-        int min = pk ? dtp__min_cert_bits(p, pk) : 0;
-        if (min && in->peer_key_bits < min) {
-            if (!conn->ctx->relax_key_sizes)
-                return dtp__fail(&conn->error, DTP_R_PEER_CERT_WEAK, false, "peer certificate %s key has %d bits, minimum %d",
-                                  in->peer_key_type, in->peer_key_bits, min);
-            dtp__log(conn->ctx, DTP_LOG_WARN, "B5 relaxed by option: peer certificate %s key of %d bits accepted",
-                     in->peer_key_type, in->peer_key_bits);
-        }
     }
-    return DTP_OK;
+
+    int rc = dtp_check_session(conn->ctx->profile, in, conn->ctx->relax_key_sizes, &conn->error);
+    if (rc == DTP_OK && conn->error.detail[0]) {
+        dtp__log(conn->ctx, DTP_LOG_WARN, "%s", conn->error.detail); /* a relaxed minimum (B5) */
+        conn->error.detail[0] = '\0';
+    }
+    return rc;
 }
 
 /* After a failed handshake: stop sending and read what the peer still
@@ -655,6 +642,39 @@ bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms)
     }
 }
 
+/* true if host is an IPv4 or IPv6 address literal, which SNI never carries
+ * (RFC 6066 3). */
+static bool is_ip_literal(const char *host)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    char bare[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof bare) { /* "[::1]" */
+        memcpy(bare, host + 1, n - 2);
+        bare[n - 2] = '\0';
+        host = bare;
+    }
+    return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+}
+
+int dtp_conn_set_peer_name(dtp_conn *conn, const char *host)
+{
+    if (!conn)
+        return DTP_R_CONFIG_INVALID;
+    if (conn->ctx->role != DTP_ROLE_CLIENT || !conn->ctx->profile->send_sni || !host || !host[0] ||
+        is_ip_literal(host))
+        return DTP_OK; /* Q9: SNI only for a DNS name */
+    size_t n = strlen(host);
+    if (host[n - 1] == '.') /* RFC 6066 3: no trailing dot */
+        n--;
+    if (n == 0 || n >= sizeof conn->info.sni)
+        return dtp__fail(&conn->error, DTP_R_CONFIG_INVALID, false, "peer name not usable for SNI: %.64s", host);
+    snprintf(conn->info.sni, sizeof conn->info.sni, "%.*s", (int)n, host);
+    if (SSL_set_tlsext_host_name(conn->ssl, conn->info.sni) != 1)
+        return dtp__fail(&conn->error, DTP_R_INTERNAL, true, "cannot set SNI %s", conn->info.sni);
+    return DTP_OK;
+}
+
 int dtp_conn_close_notify(dtp_conn *conn)
 {
     if (!conn || conn->closed)
@@ -691,9 +711,10 @@ const char *dtp_session_format(const struct dtp_session_info *in, char *buf, siz
 {
     if (!in || !buf || len == 0)
         return "";
-    snprintf(buf, len, "%s %s%s%s%s%.0d%s%s%s%s%s", dtp_tls_version_name(in->version), in->suite,
+    snprintf(buf, len, "%s %s%s%s%s%.0d%s%s%s%s%s%s%s%s%s%s", dtp_tls_version_name(in->version), in->suite,
              in->group[0] ? " group=" : "", in->group, in->kx_bits ? "/" : "", in->kx_bits, in->kx_bits ? "bits" : "",
-             in->peer_subject[0] ? " peer=" : "", in->peer_subject, in->resumed ? " resumed" : "",
-             in->downgraded ? " DOWNGRADED (B6)" : "");
+             in->peer_subject[0] ? " peer=" : "", in->peer_subject, in->alpn[0] ? " alpn=" : "", in->alpn,
+             in->sni[0] ? " sni=" : "", in->sni, in->version <= DTP_TLS1_2 && !in->ems ? " no-ems" : "",
+             in->resumed ? " resumed" : "", in->downgraded ? " DOWNGRADED (B6)" : "");
     return buf;
 }

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 void dtp__log(const dtp_ctx *ctx, int level, const char *fmt, ...)
 {
@@ -95,9 +96,10 @@ int dtp__key_bits(const EVP_PKEY *key)
 {
     if (!key)
         return 0;
-    /* RFC 7748 curves: EVP reports 253/448; their group size is 256/448. */
+    /* RFC 7748: X25519 is a 255-bit curve (EVP reports 253, the order's
+     * size). 255 < 256: it does not meet "256 bits or more" (E5, M17). */
     if (EVP_PKEY_is_a(key, "X25519") || EVP_PKEY_is_a(key, "ED25519"))
-        return 256;
+        return 255;
     return EVP_PKEY_get_bits(key);
 }
 
@@ -118,6 +120,8 @@ int dtp__min_cert_bits(const struct dtp_profile *profile, const EVP_PKEY *key)
         return profile->min_ec_bits;
     return 0;
 }
+
+static int cert_hash_bits(X509 *cert);
 
 /* ---- suites ------------------------------------------------------- */
 
@@ -164,16 +168,57 @@ static void append_suites(char *out, size_t len, const char *const *suites)
     }
 }
 
+/* OpenSSL takes IANA group and signature scheme names as they are: join. */
+static void join_names(char *out, size_t len, const char *const *names)
+{
+    out[0] = '\0';
+    for (size_t i = 0; names && names[i]; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", used ? ":" : "", names[i]);
+    }
+}
+
+/* The security level is an OpenSSL detail derived from the profile: 2
+ * (112-bit keys, no SHA-1 signatures) for every profile, 0 only where a
+ * TLS 1.0/1.1 fallback must still sign with MD5/SHA-1 (B2). The profile's
+ * own minimums are enforced by the library at any level. */
+static int openssl_security_level(const struct dtp_profile *p) { return p->min_version < DTP_TLS1_2 ? 0 : 2; }
+
+/* R39 and section 7 of the decisions: a client that sends ALPN must list
+ * the profile's protocol; one that sends none is served. */
+static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                          unsigned int inlen, void *arg)
+{
+    (void)ssl;
+    const char *want = arg;
+    size_t wlen = strlen(want);
+    for (unsigned int i = 0; i < inlen;) {
+        unsigned int n = in[i];
+        if (i + 1 + n > inlen)
+            break;
+        if (n == wlen && memcmp(in + i + 1, want, n) == 0) {
+            *out = in + i + 1;
+            *outlen = (unsigned char)n;
+            return SSL_TLSEXT_ERR_OK;
+        }
+        i += 1 + n;
+    }
+    return SSL_TLSEXT_ERR_ALERT_FATAL; /* no_application_protocol */
+}
+
 int dtp__apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, struct dtp_error *err)
 {
     /* Security level on this context only, never globally. */
-    SSL_CTX_set_security_level(c, p->security_level);
+    SSL_CTX_set_security_level(c, openssl_security_level(p));
+    /* Q8: an explicit floor, so an older hello gets protocol_version. */
     if (!SSL_CTX_set_min_proto_version(c, p->min_version) || !SSL_CTX_set_max_proto_version(c, p->max_version))
         return dtp__fail(err, DTP_R_INTERNAL, true, "cannot set protocol versions of profile %s", p->key);
 
     /* C4: no compression. C5: secure renegotiation only (OpenSSL's default;
      * legacy renegotiation options are left unset). Server preference so
-     * the profile's order decides (ECDHE first). */
+     * the profile's order decides. R36: OpenSSL negotiates EMS by default
+     * (SSL_OP_NO_EXTENDED_MASTER_SECRET stays clear); require_ems is
+     * checked after the handshake. */
     uint64_t opts = SSL_OP_NO_COMPRESSION;
     if (role == DTP_ROLE_SERVER)
         opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
@@ -182,10 +227,12 @@ int dtp__apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, struct
      * each record header and one for its body (two syscalls per 16 KiB). */
     SSL_CTX_set_read_ahead(c, 1);
     SSL_CTX_set_default_read_buffer_len(c, 65536);
-    SSL_CTX_clear_options(c, SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION | SSL_OP_LEGACY_SERVER_CONNECT);
+    SSL_CTX_clear_options(c, SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION | SSL_OP_LEGACY_SERVER_CONNECT |
+                                 SSL_OP_NO_EXTENDED_MASTER_SECRET);
 
     char list[2048] = "";
-    append_suites(list, sizeof list, p->tls12_suites);
+    append_suites(list, sizeof list,
+                  role == DTP_ROLE_CLIENT && p->tls12_client_order ? p->tls12_client_order : p->tls12_suites);
     append_suites(list, sizeof list, p->fallback_suites);
     if (!list[0] || SSL_CTX_set_cipher_list(c, list) != 1)
         return dtp__fail(err, DTP_R_NO_SUITE_AVAILABLE, true, "profile %s: none of its TLS 1.2 suites is available",
@@ -194,8 +241,32 @@ int dtp__apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, struct
     append_suites(list13, sizeof list13, p->tls13_suites);
     if (SSL_CTX_set_ciphersuites(c, list13) != 1)
         return dtp__fail(err, DTP_R_NO_SUITE_AVAILABLE, true, "profile %s: TLS 1.3 suites", p->key);
-    if (SSL_CTX_set1_groups_list(c, p->groups) != 1)
-        return dtp__fail(err, DTP_R_INTERNAL, true, "profile %s: groups %s", p->key, p->groups);
+    char names[1024];
+    join_names(names, sizeof names, p->groups);
+    if (SSL_CTX_set1_groups_list(c, names) != 1)
+        return dtp__fail(err, DTP_R_INTERNAL, true, "profile %s: groups %s", p->key, names);
+    if (p->sigalgs) {
+        /* Ours and the peer's handshake signatures (R32, M10, M12): what
+         * we offer, accept and sign with; the same for client
+         * authentication (CertificateRequest, client CertificateVerify). */
+        join_names(names, sizeof names, p->sigalgs);
+        if (SSL_CTX_set1_sigalgs_list(c, names) != 1 || SSL_CTX_set1_client_sigalgs_list(c, names) != 1)
+            return dtp__fail(err, DTP_R_INTERNAL, true, "profile %s: signature algorithms %s", p->key, names);
+    }
+    if (p->alpn) {
+        if (role == DTP_ROLE_SERVER) {
+            SSL_CTX_set_alpn_select_cb(c, alpn_select_cb, (void *)p->alpn);
+        } else {
+            unsigned char wire[256];
+            size_t n = strlen(p->alpn);
+            if (n == 0 || n >= sizeof wire)
+                return dtp__fail(err, DTP_R_CONFIG_INVALID, false, "profile %s: bad ALPN id", p->key);
+            wire[0] = (unsigned char)n;
+            memcpy(wire + 1, p->alpn, n);
+            if (SSL_CTX_set_alpn_protos(c, wire, (unsigned int)n + 1) != 0) /* 0 is success here */
+                return dtp__fail(err, DTP_R_INTERNAL, true, "profile %s: ALPN", p->key);
+        }
+    }
     return DTP_OK;
 }
 
@@ -238,9 +309,17 @@ const char *dtp_profile_describe(const struct dtp_profile *p, int role, char *bu
         for (size_t i = 0; lists[l] && lists[l][i]; i++)
             if (!dtp_suite_available(lists[l][i]))
                 PUT("unavailable: %s\n", lists[l][i]);
-    PUT("groups: %s\n", p->groups);
+    char names[1024];
+    join_names(names, sizeof names, p->groups);
+    PUT("groups: %s\n", names);
+    join_names(names, sizeof names, p->sigalgs);
+    PUT("sigalgs: %s\n", p->sigalgs ? names : "(OpenSSL defaults for the security level)");
     PUT("min_bits: dhe=%d ecdhe=%d rsa=%d ec=%d relaxable=%d\n", p->min_dhe_bits, p->min_ecdhe_bits,
         p->min_rsa_bits, p->min_ec_bits, p->key_sizes_relaxable);
+    PUT("certificates: chain=%s min_hash_bits=%d\n", p->check_chain ? "all" : "leaf", p->min_cert_hash_bits);
+    PUT("alpn: %s\nsni: %s\nrequire_ems: %d\n", p->alpn ? p->alpn : "none",
+        role == DTP_ROLE_CLIENT ? (p->send_sni ? "sent for DNS names" : "not sent") : "accepted, not required",
+        p->require_ems);
 #undef PUT
     SSL_CTX_free(c);
     return buf;
@@ -354,6 +433,11 @@ static int load_credentials(dtp_ctx *ctx, const struct dtp_config *cfg, struct d
         ERR_clear_error();
     } else if ((rc = check_key_size(ctx, key, "own certificate", DTP_R_OWN_KEY_WEAK, err)) != DTP_OK) {
         /* reported */
+    } else if (ctx->profile->min_cert_hash_bits && !(X509_get_extension_flags(cert) & EXFLAG_SS) &&
+               cert_hash_bits(cert) < ctx->profile->min_cert_hash_bits) {
+        /* M31: a peer would refuse it; say so before any connection. */
+        rc = dtp__fail(err, DTP_R_OWN_KEY_WEAK, false, "%s is signed with a %d-bit hash, profile %s requires at least %d",
+                       cfg->cert_file, cert_hash_bits(cert), ctx->profile->key, ctx->profile->min_cert_hash_bits);
     } else if (SSL_CTX_use_certificate_chain_file(ctx->ssl_ctx, cfg->cert_file) != 1) {
         unsigned long e = ERR_peek_last_error();
         int code = ERR_GET_REASON(e) == SSL_R_EE_KEY_TOO_SMALL || ERR_GET_REASON(e) == SSL_R_CA_KEY_TOO_SMALL ||
@@ -434,20 +518,46 @@ static int security_cb(const SSL *s, const SSL_CTX *c, int op, int bits, int nid
     return ctx && ctx->default_security_cb ? ctx->default_security_cb(s, c, op, bits, nid, other, ex) : 1;
 }
 
-/* Verify callback: a peer certificate key below the profile minimum fails
- * verification with EE_KEY_TOO_SMALL (B5), whatever the security level. */
+/* Bits of the hash a certificate is signed with (SHA-256: 256); 0 when
+ * there is no separate hash (EdDSA, which M12 excludes) or it is unknown. */
+static int cert_hash_bits(X509 *cert)
+{
+    int mdnid = NID_undef;
+    if (X509_get_signature_info(cert, &mdnid, NULL, NULL, NULL) != 1 || mdnid == NID_undef)
+        return 0;
+    const EVP_MD *md = EVP_get_digestbynid(mdnid);
+    return md ? EVP_MD_get_size(md) * 8 : 0;
+}
+
+/* Verify callback, after OpenSSL's own checks of each certificate:
+ * - the key of the peer's leaf, and with check_chain of every certificate
+ *   up to the trust anchor, meets the profile minimum (B5, M27-M30, Q4):
+ *   EE_KEY_TOO_SMALL / CA_KEY_TOO_SMALL;
+ * - with min_cert_hash_bits, the leaf's and intermediates' signatures use
+ *   a hash that large (M31), the anchor's self-signature excepted (Q4):
+ *   CA_MD_TOO_WEAK.
+ * Whatever the security level of the context. */
 static int verify_cb(int ok, X509_STORE_CTX *store)
 {
-    if (!ok || X509_STORE_CTX_get_error_depth(store) != 0)
+    if (!ok)
         return ok;
     SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
     const dtp_ctx *ctx = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
-    EVP_PKEY *key = X509_get0_pubkey(X509_STORE_CTX_get_current_cert(store));
-    if (!ctx || !key || ctx->relax_key_sizes)
+    X509 *cert = X509_STORE_CTX_get_current_cert(store);
+    int depth = X509_STORE_CTX_get_error_depth(store);
+    if (!ctx || !cert || (depth > 0 && !ctx->profile->check_chain))
         return ok;
-    int min = dtp__min_cert_bits(ctx->profile, key);
-    if (min && dtp__key_bits(key) < min) {
-        X509_STORE_CTX_set_error(store, X509_V_ERR_EE_KEY_TOO_SMALL);
+    const struct dtp_profile *p = ctx->profile;
+    EVP_PKEY *key = X509_get0_pubkey(cert);
+    int min = key ? dtp__min_cert_bits(p, key) : 0;
+    if (min && dtp__key_bits(key) < min && !ctx->relax_key_sizes) {
+        X509_STORE_CTX_set_error(store, depth == 0 ? X509_V_ERR_EE_KEY_TOO_SMALL : X509_V_ERR_CA_KEY_TOO_SMALL);
+        return 0;
+    }
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
+    bool anchor = chain && depth == sk_X509_num(chain) - 1;
+    if (p->min_cert_hash_bits && !anchor && cert_hash_bits(cert) < p->min_cert_hash_bits) {
+        X509_STORE_CTX_set_error(store, X509_V_ERR_CA_MD_TOO_WEAK);
         return 0;
     }
     return ok;
@@ -657,7 +767,7 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
     }
     dtp__log(ctx, DTP_LOG_DEBUG, "profile %s (%s) ready as %s, %s..%s, security level %d on this context", p->key,
              p->title, cfg->role == DTP_ROLE_SERVER ? "server" : "client", dtp_tls_version_name(p->min_version),
-             dtp_tls_version_name(p->max_version), p->security_level);
+             dtp_tls_version_name(p->max_version), SSL_CTX_get_security_level(ctx->ssl_ctx));
     return ctx;
 }
 

@@ -1,13 +1,17 @@
 /*
  * The profile table: data only. Requirement IDs refer to
- * shared/spec/profiles.md. Suite names are IANA names, verbatim, so a grep
- * against PS3.15 or an RFC finds them; they are translated to OpenSSL's
- * names when a context is built (tls.c).
+ * shared/spec/profiles.md (C, B, N, E, K) and shared/spec/current-profiles.md
+ * (R = B.12, M = B.13, Q = the project's decisions). Suite, group and
+ * signature scheme names are IANA names, verbatim, so a grep against PS3.15
+ * or an RFC finds them; each TLS backend translates them when a context is
+ * built.
  *
- * Suite order is server preference: ECDHE before DHE (cheaper per
- * association, issue 6), and AES-128 before AES-256 within a key exchange
- * (same security margin for these lifetimes, faster). Camellia-GCM suites
- * stay in the table although OpenSSL 3.0 lacks them (E3, K3): they are
+ * Seeds' profiles: suite order is server preference, ECDHE before DHE
+ * (cheaper per association) and AES-128 before AES-256 within a key
+ * exchange. B.12/B.13 follow their own text instead: the server prefers the
+ * stronger suite (R25, M21's order) while a client offers
+ * TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 first (R23). Camellia-GCM suites stay
+ * in the table although OpenSSL 3.0 lacks them (E3, K3, M21/M22): they are
  * reported as unavailable, and the profile works with the rest.
  */
 #include "dtp/dtp.h"
@@ -55,15 +59,107 @@ static const char *const tls13_all[] = {
 /* K5 (project decision): AES-GCM only; ChaCha20 is not on the CRYPTREC list. */
 static const char *const tls13_aes_gcm[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", NULL};
 
-/* B5 / E5: every group offered is at least 256-bit EC or 2048-bit DH. */
-#define DTP_GROUPS_ALL "X25519:P-256:P-384:P-521:ffdhe2048:ffdhe3072:ffdhe4096"
-/* CRYPTREC lists the NIST P-curves; X25519 is left out (project decision). */
-#define DTP_GROUPS_NIST "P-256:P-384:P-521:ffdhe2048:ffdhe3072:ffdhe4096"
+/* B.12: exactly the four RECOMMENDED suites of RFC 9325 4.2 (R21). Static
+ * RSA (R17), DHE (R20) and CBC (R22) are "should not"s, left out by
+ * default (Q1). Server order: AES-256 first (R25); R24 holds because
+ * nothing weaker than TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 is listed. */
+static const char *const b12_tls12[] = {
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", /* C0,2C */
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",   /* C0,30 */
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",   /* C0,2F */
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", /* C0,2B */
+    NULL};
+/* R23: a client offers TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 first. */
+static const char *const b12_tls12_client[] = {
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    NULL};
+/* R28: RFC 8446 9.1's must (AES-128-GCM) and shoulds (AES-256-GCM,
+ * ChaCha20); the stronger first on the server (R25). */
+static const char *const b12_tls13[] = {
+    "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256", NULL};
+
+/* B.13 M21: the 14 ECDHE suites in the standard's order (M23: the
+ * preferred ones). Camellia-GCM is optional after CP 2311 (M22, Q6) and
+ * absent from OpenSSL. No DHE fallback (M25 is a "may"; Q7), nothing else
+ * (M26). */
+static const char *const b13_tls12[] = {
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",       /* C0,2C */
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",         /* C0,30 */
+    "TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_GCM_SHA384",  /* C0,87 */
+    "TLS_ECDHE_RSA_WITH_CAMELLIA_256_GCM_SHA384",    /* C0,8B */
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CCM",              /* C0,AD */
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8",            /* C0,AF */
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", /* CC,A9 */
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",   /* CC,A8 */
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",         /* C0,2F */
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",       /* C0,2B */
+    "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_GCM_SHA256",  /* C0,86 */
+    "TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256",    /* C0,8A */
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CCM",              /* C0,AC */
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",            /* C0,AE */
+    NULL};
+/* R23 (via M1): the same 14, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 first. */
+static const char *const b13_tls12_client[] = {
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CAMELLIA_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CCM",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CCM",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
+    NULL};
+/* M18, Q12: all five TLS 1.3 suites in both roles, in the standard's order
+ * (CCM and CCM_8 are off by default in OpenSSL: named explicitly). */
+static const char *const b13_tls13[] = {
+    "TLS_AES_256_GCM_SHA384",     /* 13,02 */
+    "TLS_CHACHA20_POLY1305_SHA256", /* 13,03 */
+    "TLS_AES_128_GCM_SHA256",     /* 13,01 */
+    "TLS_AES_128_CCM_SHA256",     /* 13,04 */
+    "TLS_AES_128_CCM_8_SHA256",   /* 13,05 */
+    NULL};
+
+/* B5: every group offered is at least 256-bit EC class or 2048-bit DH;
+ * X25519 first (fastest). */
+static const char *const groups_all[] = {"x25519",    "secp256r1", "secp384r1", "secp521r1",
+                                         "ffdhe2048", "ffdhe3072", "ffdhe4096", NULL};
+/* "ECDHE 256 bits or more" (E5, M17): X25519 is a 255-bit curve, so it is
+ * not offered where that is written (Q2). CRYPTREC lists the NIST
+ * P-curves only. */
+static const char *const groups_nist[] = {"secp256r1", "secp384r1", "secp521r1", "ffdhe2048",
+                                          "ffdhe3072", "ffdhe4096", NULL};
+/* R26: x25519 and secp256r1 supported, X25519 first (Q2). */
+static const char *const groups_b12[] = {"x25519",    "secp256r1", "secp384r1", "secp521r1", "x448",
+                                         "ffdhe2048", "ffdhe3072", "ffdhe4096", NULL};
+/* M17, Q2: P-256, P-384, P-521, X448 and ffdhe2048+ (M15); no X25519. */
+static const char *const groups_b13[] = {"secp256r1", "secp384r1", "secp521r1", "x448",
+                                         "ffdhe2048", "ffdhe3072", "ffdhe4096", NULL};
+
+/* R32, R33, M10, M12, M14, Q3: ECDSA, RSASSA-PSS and RSASSA-PKCS1-v1_5
+ * (the last TLS 1.2 only, by TLS 1.3's own rule) with SHA-256/384 first and
+ * SHA-512 accepted; never SHA-1 or MD5, never EdDSA or DSA. Both roles:
+ * the server's own ServerKeyExchange / CertificateVerify too. */
+static const char *const sigalgs_b12_b13[] = {
+    "ecdsa_secp256r1_sha256", "ecdsa_secp384r1_sha384", "rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384",
+    "rsa_pss_pss_sha256",     "rsa_pss_pss_sha384",     "rsa_pkcs1_sha256",    "rsa_pkcs1_sha384",
+    "ecdsa_secp521r1_sha512", "rsa_pss_rsae_sha512",    "rsa_pss_pss_sha512",  "rsa_pkcs1_sha512",
+    NULL};
 
 static const struct dtp_profile profiles[] = {
     {
         .key = "bcp195",
         .title = "BCP195 TLS Profile",
+        .dcmtk_option = "+px",
+        .dcmtk_long_option = "--profile-bcp195",
         .reference = "PS3.15 B.9 (Sup 204 B.Y)",
         .requirements = "C1-C9 B1-B6",
         .min_version = DTP_TLS1_0,        /* B2 */
@@ -73,20 +169,19 @@ static const struct dtp_profile profiles[] = {
         .tls12_suites = bcp195_tls12,     /* B1 */
         .fallback_suites = bcp195_fallback, /* B2, B4 */
         .tls13_suites = tls13_all,
-        .groups = DTP_GROUPS_ALL,
+        .groups = groups_all,
         .min_dhe_bits = 2048, /* B5 */
         .min_ecdhe_bits = 192, /* B5 */
         .min_rsa_bits = 2048, /* B5 */
         .min_ec_bits = 192,   /* B5 */
         .key_sizes_relaxable = true, /* B5 "should": explicit, logged option */
-        /* TLS 1.0/1.1 handshakes are signed with MD5/SHA-1, which level 1+
-         * refuses; level 0 on this context only, B5 checked by the library. */
-        .security_level = 0,
         .notes = "downgrading: TLS 1.0/1.1 with TLS_RSA_WITH_AES_128_CBC_SHA accepted and flagged",
     },
     {
         .key = "bcp195-nd",
         .title = "Non-Downgrading BCP195 TLS Profile",
+        .dcmtk_option = "+py",
+        .dcmtk_long_option = "--profile-bcp195-nd",
         .reference = "PS3.15 B.10 (Sup 204 B.X)",
         .requirements = "C1-C9 N1-N4",
         .min_version = DTP_TLS1_2, /* N1 */
@@ -96,18 +191,21 @@ static const struct dtp_profile profiles[] = {
         .tls12_suites = nd_tls12, /* N2, N3 */
         .fallback_suites = NULL,
         .tls13_suites = tls13_all, /* N3 */
-        .groups = DTP_GROUPS_ALL,
+        .groups = groups_all,
         .min_dhe_bits = 2048,
-        .min_ecdhe_bits = 256,
+        /* N rows name no ECDHE size; RFC 7525 asks 192 bits (B5). 224 keeps
+         * X25519 (255 bits, offered first) and refuses P-192. */
+        .min_ecdhe_bits = 224,
         .min_rsa_bits = 2048,
         .min_ec_bits = 256,
         .key_sizes_relaxable = false,
-        .security_level = 2,
         .notes = "TLS 1.2 and 1.3 only; ECDSA AES-GCM suites added so EC certificates work",
     },
     {
         .key = "bcp195-ex",
         .title = "Extended BCP195 TLS Profile",
+        .dcmtk_option = "+pz",
+        .dcmtk_long_option = "--profile-bcp195-ex",
         .reference = "PS3.15 2020d B.11",
         .requirements = "C1-C9 E1-E5",
         .min_version = DTP_TLS1_2, /* E1 */
@@ -117,13 +215,12 @@ static const struct dtp_profile profiles[] = {
         .tls12_suites = extended_tls12, /* E2, E3, E4 */
         .fallback_suites = NULL,
         .tls13_suites = NULL, /* E4 */
-        .groups = DTP_GROUPS_ALL,
+        .groups = groups_nist, /* E5: no X25519 (255 bits) */
         .min_dhe_bits = 2048,  /* E5 */
         .min_ecdhe_bits = 256, /* E5 */
         .min_rsa_bits = 2048,
         .min_ec_bits = 256,
         .key_sizes_relaxable = false, /* E5 is a "shall" */
-        .security_level = 2,
         .notes = "TLS 1.2 only with exactly the 4 + 8 listed suites",
     },
     {
@@ -138,14 +235,74 @@ static const struct dtp_profile profiles[] = {
         .tls12_suites = extended_tls12, /* K2, K3 */
         .fallback_suites = NULL,
         .tls13_suites = tls13_aes_gcm, /* K5 */
-        .groups = DTP_GROUPS_NIST,
+        .groups = groups_nist,
         .min_dhe_bits = 2048,
         .min_ecdhe_bits = 256,
         .min_rsa_bits = 2048,
         .min_ec_bits = 256,
         .key_sizes_relaxable = false,
-        .security_level = 2,
         .notes = "TLS 1.2 with the 4 + 8 suites; TLS 1.3 with AES-GCM only",
+    },
+    {
+        .key = "bcp195-8996",
+        .title = "BCP 195 RFC 8996, 9325 TLS Profile",
+        .reference = "PS3.15 2024e B.12",
+        .requirements = "C1-C9 R1-R54",
+        .dcmtk_option = "+pg",
+        .dcmtk_long_option = "--profile-8996",
+        .min_version = DTP_TLS1_2, /* R3, R7, R8, Q8 */
+        .max_version = DTP_TLS1_3, /* R4-R6 */
+        .strong_min_version = DTP_TLS1_2,
+        .may_downgrade = false, /* R9 */
+        .tls12_suites = b12_tls12, /* R19, R21, R24, R25 */
+        .tls12_client_order = b12_tls12_client, /* R23 */
+        .fallback_suites = NULL,
+        .tls13_suites = b12_tls13, /* R28 */
+        .groups = groups_b12, /* R26, Q2 */
+        .sigalgs = sigalgs_b12_b13, /* R32, R33 */
+        .min_dhe_bits = 2048,  /* R29 */
+        .min_ecdhe_bits = 224, /* R30 */
+        .min_rsa_bits = 2048,  /* R31 */
+        .min_ec_bits = 256,    /* R27: P-256 for ECDSA */
+        .key_sizes_relaxable = false,
+        /* R31, R32 read as B.13 reads them (M27-M31, Q4): whole chain,
+         * SHA-256 or stronger. */
+        .check_chain = true,
+        .min_cert_hash_bits = 256,
+        .alpn = "dicom",       /* R39, section 7 */
+        .send_sni = true,      /* R38, Q9 */
+        .require_ems = true,   /* R36 */
+        .notes = "the profile in force (BCP 195 = RFC 8996 + RFC 9325): TLS 1.2 with the four RFC 9325 suites, TLS 1.3",
+    },
+    {
+        .key = "bcp195-8996-mod",
+        .title = "Modified BCP 195 RFC 8996, 9325 TLS Profile",
+        .reference = "PS3.15 2024e B.13",
+        .requirements = "C1-C9 M1-M48 (R via M1)",
+        .dcmtk_option = "+pm",
+        .dcmtk_long_option = "--profile-8996-mod",
+        .min_version = DTP_TLS1_2, /* M32, M37, Q8 */
+        .max_version = DTP_TLS1_3, /* M32-M35 */
+        .strong_min_version = DTP_TLS1_2,
+        .may_downgrade = false,
+        .tls12_suites = b13_tls12, /* M21-M26, Q6, Q7 */
+        .tls12_client_order = b13_tls12_client, /* R23 via M1 */
+        .fallback_suites = NULL,
+        .tls13_suites = b13_tls13, /* M18, M19, Q12 */
+        .groups = groups_b13, /* M11, M15, M17, M20, Q2 */
+        .sigalgs = sigalgs_b12_b13, /* M10, M12, M14, M20, Q3 */
+        .min_dhe_bits = 2048,  /* M15 */
+        .min_ecdhe_bits = 256, /* M17 */
+        .min_rsa_bits = 2048,  /* M27, M29 */
+        .min_ec_bits = 256,    /* M28, M30 */
+        .key_sizes_relaxable = false,
+        .check_chain = true,       /* M27-M30, Q4 */
+        .min_cert_hash_bits = 256, /* M31, Q3 */
+        .alpn = "dicom",
+        .send_sni = true,
+        .require_ems = true,
+        .notes = "stricter B.12: closed lists of key exchange, ciphers and hashes; ECDHE only, no X25519; "
+                 "TLS 1.2 CCM/CCM_8/ChaCha20 and all five TLS 1.3 suites",
     },
 };
 

@@ -21,6 +21,7 @@ static inline const char *pki(const char *name)
 
 struct fx {
     const char *profile;
+    const struct dtp_profile *p; /* a modified row; wins over profile */
     int role;
     const char *cert, *key, *ca, *crl, *dh, *password;
     int verify;
@@ -35,7 +36,7 @@ static inline dtp_ctx *fx_ctx(struct fx f, struct dtp_error *err)
 {
     struct dtp_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.profile = f.profile ? dtp_profile_find(f.profile, NULL) : NULL;
+    cfg.profile = f.p ? f.p : f.profile ? dtp_profile_find(f.profile, NULL) : NULL;
     cfg.role = f.role;
     cfg.cert_file = f.cert && f.cert[0] == '/' ? f.cert : pki(f.cert);
     cfg.key_file = f.key && f.key[0] == '/' ? f.key : pki(f.key);

@@ -210,8 +210,9 @@ static int internal_error_reported(void)
 {
     /* OpenSSL refusing what the table asks for is an internal error with
      * OpenSSL's words in the detail (here: a group it does not know). */
+    static const char *const no_such_group[] = {"NO-SUCH-GROUP", NULL};
     struct dtp_profile p = *dtp_profile_find("bcp195-nd", NULL);
-    p.groups = "NO-SUCH-GROUP";
+    p.groups = no_such_group;
     struct dtp_config cfg = {.profile = &p, .role = DTP_ROLE_CLIENT, .verify = DTP_VERIFY_IGNORE};
     struct dtp_error e = {0};
     CHECK(dtp_ctx_new(&cfg, &e) == NULL);

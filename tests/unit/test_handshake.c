@@ -25,6 +25,9 @@ static void *server_thread(void *arg)
     return NULL;
 }
 
+/* The name the client addresses the server by (SNI, Q9); NULL: none. */
+static const char *client_peer_name;
+
 /* Runs both handshakes; fds stay open for the case to use. */
 static int run_pair(dtp_ctx *cctx, dtp_ctx *sctx, struct side *c, struct side *s)
 {
@@ -36,6 +39,8 @@ static int run_pair(dtp_ctx *cctx, dtp_ctx *sctx, struct side *c, struct side *s
     pthread_t t;
     pthread_create(&t, NULL, server_thread, s);
     c->conn = dtp_conn_new(cctx, c->fd, NULL);
+    if (c->conn && client_peer_name)
+        dtp_conn_set_peer_name(c->conn, client_peer_name);
     c->rc = c->conn ? dtp_conn_handshake(c->conn) : DTP_R_INTERNAL;
     if (c->rc != DTP_OK)
         shutdown(c->fd, SHUT_RDWR);
@@ -85,7 +90,70 @@ static int expect_ok(const char *cp, const char *sp, const char *keytype, int ve
     CHECK(!ci->downgraded && !si->downgraded);
     CHECK(strstr(ci->peer_subject, "CN=localhost") != NULL);   /* the server's certificate */
     CHECK(strstr(si->peer_subject, "dtp test client") != NULL); /* and the client's */
-    CHECK(ci->kx_bits >= 256);
+    CHECK(ci->kx_bits >= 255); /* X25519 counts 255 (E5, M17) */
+    /* R39: both B.12/B.13 sides agree on ALPN "dicom"; seeds send none. */
+    const struct dtp_profile *cpr = dtp_profile_find(cp, NULL), *spr = dtp_profile_find(sp, NULL);
+    CHECK(strcmp(ci->alpn, cpr->alpn && spr->alpn ? "dicom" : "") == 0 && strcmp(si->alpn, ci->alpn) == 0);
+    CHECK(ci->ems && si->ems);
+    done(&c, &s);
+    return 0;
+}
+
+static int b12_b13_server_prefers_stronger(void)
+{
+    /* R25/M21 order on the server: AES-256 although the client offers
+     * AES-128 first; TLS 1.3 (R6, M35). */
+    return expect_ok("bcp195-8996", "bcp195-8996-mod", "rsa", DTP_TLS1_3, "TLS_AES_256_GCM_SHA384");
+}
+
+static int b13_tls12_ecdsa_ccm8(void)
+{
+    /* M21: a TLS 1.2 client that offers only ECDHE-ECDSA AES-128-CCM_8 gets
+     * it, with EMS (R36), ALPN dicom and P-256 (M17, no X25519). */
+    static const char *const ccm8[] = {"TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", NULL};
+    struct dtp_profile cp = *dtp_profile_find("bcp195-8996-mod", NULL);
+    cp.max_version = DTP_TLS1_2;
+    cp.tls13_suites = NULL;
+    cp.tls12_suites = cp.tls12_client_order = ccm8;
+    struct fx cf = CLIENT(NULL, "ec"), sf = SERVER("bcp195-8996-mod", "ec");
+    cf.p = &cp;
+    struct side c, s;
+    CHECK(run_pair(mk(cf), mk(sf), &c, &s) == 0);
+    CHECK_REASON(DTP_OK, c.rc, DETAIL(c));
+    CHECK_REASON(DTP_OK, s.rc, DETAIL(s));
+    const struct dtp_session_info *ci = dtp_conn_info(c.conn), *si = dtp_conn_info(s.conn);
+    char line[512];
+    printf("%s\n", dtp_session_format(si, line, sizeof line));
+    CHECK(si->version == DTP_TLS1_2 && strcmp(si->suite, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8") == 0);
+    CHECK(si->ems && ci->ems && strcmp(si->alpn, "dicom") == 0);
+    CHECK(strcmp(ci->group, "secp256r1") == 0 && ci->kx_bits == 256);
+    done(&c, &s);
+    return 0;
+}
+
+static int sni_only_for_dns_names(void)
+{
+    /* Q9: a DNS name goes into server_name; an IP literal never does. */
+    static const char *const names[] = {"localhost", "127.0.0.1", "::1", "[::1]", "pacs.example."};
+    static const char *const sent[] = {"localhost", "", "", "", "pacs.example"};
+    for (size_t i = 0; i < 5; i++) {
+        client_peer_name = names[i];
+        struct side c, s;
+        CHECK(run_pair(mk(CLIENT("bcp195-8996", "rsa")), mk(SERVER("bcp195-8996", "rsa")), &c, &s) == 0);
+        client_peer_name = NULL;
+        CHECK_REASON(DTP_OK, c.rc, DETAIL(c));
+        CHECK_REASON(DTP_OK, s.rc, DETAIL(s));
+        printf("%s -> sni '%s'\n", names[i], dtp_conn_info(s.conn)->sni);
+        CHECK(strcmp(dtp_conn_info(s.conn)->sni, sent[i]) == 0);
+        CHECK(strcmp(dtp_conn_info(c.conn)->sni, sent[i]) == 0);
+        done(&c, &s);
+    }
+    /* The seeds' profiles send none. */
+    client_peer_name = "localhost";
+    struct side c, s;
+    CHECK(run_pair(mk(CLIENT("bcp195-nd", "rsa")), mk(SERVER("bcp195-nd", "rsa")), &c, &s) == 0);
+    client_peer_name = NULL;
+    CHECK(c.rc == DTP_OK && dtp_conn_info(s.conn)->sni[0] == '\0');
     done(&c, &s);
     return 0;
 }
@@ -508,6 +576,7 @@ static int warm_up_keeps_policy(void)
 }
 
 static const struct check_case cases[] = {
+    CASE(b12_b13_server_prefers_stronger), CASE(b13_tls12_ecdsa_ccm8), CASE(sni_only_for_dns_names),
     CASE(nd_rsa_tls13), CASE(ex_rsa_tls12_only), CASE(ex_ecdsa), CASE(cryptrec_tls13_aes_only),
     CASE(bcp195_not_downgraded), CASE(untrusted_server), CASE(expired_server), CASE(revoked_client),
     CASE(client_cert_missing), CASE(version_refused), CASE(no_shared_suite), CASE(weak_dh_refused_in_handshake),

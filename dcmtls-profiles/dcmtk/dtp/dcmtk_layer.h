@@ -34,6 +34,11 @@ public:
 
     dtp_ctx *context() { return ctx_; }
 
+    /* Client: the host name the peer is addressed by (as given to
+     * ASC_setPresentationAddresses); connections created afterwards send
+     * it as SNI when the profile says so and it is a DNS name (Q9). */
+    void setPeerName(const char *host) { peerName_ = host ? host : ""; }
+
     /* The first failure since construction or clearLastError(): what an
      * application reports after DCMTK returns its own condition. */
     const dtp_error &lastError() const { return lastError_; }
@@ -56,6 +61,7 @@ private:
     DtpTransportLayer &operator=(const DtpTransportLayer &);
 
     dtp_ctx *ctx_;
+    OFString peerName_;
     dtp_error lastError_;
     dtp_session_info lastSession_;
     bool hasSession_;

@@ -42,32 +42,65 @@ struct dtp_profile {
     const char *title;     /* "Non-Downgrading BCP 195 TLS Profile" */
     const char *reference; /* where the profile is defined */
     const char *requirements; /* requirement IDs this row implements */
+    /* DCMTK's command-line spellings of this profile ("+pg",
+     * "--profile-8996"), which the apps accept as aliases; NULL if DCMTK
+     * has none. */
+    const char *dcmtk_option;
+    const char *dcmtk_long_option;
 
-    int min_version;        /* absolute floor ever negotiated */
+    int min_version;        /* absolute floor ever negotiated; set explicitly, so an
+                               older hello gets a protocol_version alert (Q8) */
     int max_version;        /* ceiling */
     int strong_min_version; /* below this an association is "downgraded" (B6) */
     bool may_downgrade;     /* B2: the profile may negotiate below its strongest level */
 
-    /* IANA suite names, preference order, NULL-terminated. tls12_suites
-     * are the strong (non-downgraded) TLS 1.0-1.2 suites; fallback_suites
+    /* Everything below is backend-neutral: IANA names, verbatim, that each
+     * TLS backend translates to its own syntax.
+     *
+     * Suites in preference order, NULL-terminated. tls12_suites are the
+     * strong (non-downgraded) TLS 1.0-1.2 suites, in the server's order;
+     * tls12_client_order, when set, is the same set in the order a client
+     * offers it (R23: a client lists TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+     * first while the server prefers stronger suites, R25). fallback_suites
      * are allowed only because the profile may downgrade (B2) and mark an
      * association downgraded; tls13_suites NULL means no TLS 1.3. */
     const char *const *tls12_suites;
+    const char *const *tls12_client_order;
     const char *const *fallback_suites;
     const char *const *tls13_suites;
-    /* OpenSSL group names for ECDHE/TLS 1.3 key shares, preference order. */
-    const char *groups;
+    /* IANA TLS Supported Groups names ("x25519", "secp256r1", "ffdhe2048"),
+     * preference order: ECDHE curves and TLS 1.3 key shares. */
+    const char *const *groups;
+    /* IANA SignatureScheme names ("ecdsa_secp256r1_sha256", ...) offered and
+     * accepted in both roles, for the handshake signatures of both sides
+     * (ServerKeyExchange, CertificateVerify); NULL: the backend's defaults. */
+    const char *const *sigalgs;
 
     int min_dhe_bits;   /* peer's and own ephemeral finite-field DH */
-    int min_ecdhe_bits; /* peer's and own ephemeral EC group */
+    int min_ecdhe_bits; /* peer's and own ephemeral EC group (X25519 counts 255) */
     int min_rsa_bits;   /* own and peer certificate RSA keys */
     int min_ec_bits;    /* own and peer certificate EC keys */
     /* true when the key-size minimums above are "should" items that a site
      * may relax explicitly (B5); false when they are "shall" (E5). */
     bool key_sizes_relaxable;
-
-    /* OpenSSL security level for this profile's own SSL_CTX only. */
-    int security_level;
+    /* Certificates: false checks the peer's leaf key only; true applies the
+     * key minimums to every certificate of the peer's chain, trust anchor
+     * included (M27-M30, Q4). */
+    bool check_chain;
+    /* Signature hash of the peer's leaf and intermediates (not the trust
+     * anchor's self-signature, Q4) and of the own certificate, in bits
+     * (256: SHA-256 or stronger, M31); 0: not checked by the profile. */
+    int min_cert_hash_bits;
+    /* ALPN protocol id: a client offers it; a server accepts a client that
+     * sends no ALPN and refuses one whose list lacks it with
+     * no_application_protocol (R39). NULL: no ALPN. */
+    const char *alpn;
+    /* Client: send SNI when the peer was named by a DNS name, never for an
+     * IP address (R38, Q9). */
+    bool send_sni;
+    /* TLS 1.2: a session without the extended master secret (RFC 7627) is
+     * refused (R36). */
+    bool require_ems;
     const char *notes; /* one line for --list-profiles and the conformance text */
 };
 
@@ -124,6 +157,8 @@ enum dtp_reason_code {
     DTP_R_HANDSHAKE_TIMEOUT = 212,
     DTP_R_HANDSHAKE_EOF = 213,
     DTP_R_HANDSHAKE_FAILED = 214,
+    DTP_R_ALPN_MISMATCH = 215,
+    DTP_R_EMS_MISSING = 216,
 
     /* established association */
     DTP_R_RECORD_INTEGRITY = 300,
@@ -238,14 +273,26 @@ typedef struct dtp_conn dtp_conn;
 struct dtp_session_info {
     int version;          /* DTP_TLS1_2, ... */
     char suite[64];       /* IANA name */
-    char group[32];       /* key exchange group, e.g. "X25519", "ffdhe2048", "DH" */
+    char group[32];       /* key exchange group, e.g. "x25519", "ffdhe2048", "DH" */
+    bool kx_finite_field; /* the key exchange was (EC-less) Diffie-Hellman */
     int kx_bits;          /* peer's ephemeral key size in bits (0 if none) */
     char peer_subject[256]; /* peer certificate subject, "" if none */
     int peer_key_bits;    /* peer certificate key size, 0 if none */
     char peer_key_type[16]; /* "RSA", "EC", ... */
+    bool ems;             /* TLS 1.2 extended master secret (RFC 7627); TLS 1.3 always */
+    char alpn[32];        /* negotiated ALPN protocol, "" if none */
+    char sni[256];        /* server name sent (client) or received (server), "" if none */
     bool downgraded;      /* B6: below the profile's strongest level */
     bool resumed;
 };
+
+/* Checks a negotiated session against a profile: version, suite, the
+ * peer's ephemeral key, the peer certificate key, EMS (R36) and ALPN
+ * (R39); sets info->downgraded (B6). Needs no TLS library: the same
+ * policy for every backend. relax_key_sizes as in dtp_config (the caller
+ * logs it). Returns DTP_OK or a reason code with err filled. */
+int dtp_check_session(const struct dtp_profile *profile, struct dtp_session_info *info, bool relax_key_sizes,
+                      struct dtp_error *err);
 
 /* Wraps fd (a connected socket; the caller keeps ownership of the fd).
  * Writes use MSG_NOSIGNAL: a vanished peer is an IO_ERROR, never SIGPIPE. */
@@ -275,6 +322,12 @@ int dtp_conn_flush(dtp_conn *conn);
 size_t dtp_conn_pending(dtp_conn *conn);
 /* true if data can be read within timeout_ms (buffered or on the socket). */
 bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms);
+
+/* Client, before the handshake: the name the peer was addressed by. When
+ * the profile sends SNI (send_sni) and host is a DNS name, not an IP
+ * address literal, it goes into the ClientHello's server_name (Q9).
+ * Returns DTP_OK, or a reason code (DTP_R_CONFIG_INVALID, DTP_R_INTERNAL). */
+int dtp_conn_set_peer_name(dtp_conn *conn, const char *host);
 
 /* Sends close_notify (once). Returns DTP_OK or a reason code. */
 int dtp_conn_close_notify(dtp_conn *conn);
