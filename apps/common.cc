@@ -371,6 +371,22 @@ static OFString joined(const char *const *names, const char *sep)
     return s;
 }
 
+/* R23: "X first, then as above" when the client order is the server's
+ * with one suite moved to the front, the whole list otherwise. */
+static OFString clientOrder(const dtp_profile *p)
+{
+    const char *const *c = p->tls12_client_order, *const *s = p->tls12_suites;
+    size_t ci = 1;
+    for (size_t si = 0; s[si]; si++) {
+        if (strcmp(s[si], c[0]) == 0)
+            continue;
+        if (!c[ci] || strcmp(c[ci], s[si]) != 0)
+            return joined(c, " ");
+        ci++;
+    }
+    return OFString(c[0]) + " first, then as above";
+}
+
 static void printProfile(STD_NAMESPACE ostream &out, const dtp_profile *p)
 {
     out << "  " << p->key << ": " << p->title << " (" << p->reference << ")" << OFendl;
@@ -381,7 +397,7 @@ static void printProfile(STD_NAMESPACE ostream &out, const dtp_profile *p)
         << OFendl;
     printSuites(out, "TLS 1.2 suites", p->tls12_suites);
     if (p->tls12_client_order)
-        out << "    client offer order: " << joined(p->tls12_client_order, " ") << OFendl;
+        out << "    client offer order: " << clientOrder(p) << OFendl;
     if (p->fallback_suites)
         printSuites(out, "fallback suites (downgraded, B2)", p->fallback_suites);
     printSuites(out, "TLS 1.3 suites", p->tls13_suites);

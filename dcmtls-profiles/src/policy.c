@@ -91,7 +91,9 @@ int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, 
             if (!relax)
                 return fail(err, DTP_R_EPHEMERAL_KEY_WEAK, "peer's ephemeral %s key has %d bits, minimum %d",
                             in->group[0] ? in->group : "DH/EC", in->kx_bits, min);
-            note_relaxed(err, "peer ephemeral key", in->kx_bits, min);
+            char what[64];
+            snprintf(what, sizeof what, "peer ephemeral %s key", in->kx_finite_field ? "DH" : "EC");
+            note_relaxed(err, what, in->kx_bits, min);
         }
     }
     /* B5, R31, M27, M28: the peer's certificate key (the rest of its chain
@@ -101,7 +103,9 @@ int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, 
         if (!relax)
             return fail(err, DTP_R_PEER_CERT_WEAK, "peer certificate %s key has %d bits, minimum %d", in->peer_key_type,
                         in->peer_key_bits, min);
-        note_relaxed(err, "peer certificate key", in->peer_key_bits, min);
+        char what[64];
+        snprintf(what, sizeof what, "peer certificate %s key", in->peer_key_type);
+        note_relaxed(err, what, in->peer_key_bits, min);
     }
     return DTP_OK;
 }

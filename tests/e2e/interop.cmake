@@ -11,7 +11,7 @@ macro(dtp_interop name script)
   list(APPEND DTP_INTEROP_TESTS ${name})
 endmacro()
 
-set(DTP_INTEROP_PROFILES bcp195 bcp195-nd bcp195-ex cryptrec)
+set(DTP_INTEROP_PROFILES bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod)
 
 # 1. OpenSSL s_client -> dtp-storescp and dtp-storescu -> s_server: every
 #    version and suite, one at a time.

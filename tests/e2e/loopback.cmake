@@ -2,7 +2,7 @@
 # talking TLS on 127.0.0.0/8. Included from tests/CMakeLists.txt.
 
 # 1. Every profile, RSA and ECDSA certificates: objects arrive intact.
-foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex cryptrec)
+foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod)
   foreach(keytype IN ITEMS rsa ec)
     dtp_e2e(e2e.transfer.${profile}.${keytype} transfer.sh
       LABELS loopback TIMEOUT 60 ARGS ${profile} ${keytype})

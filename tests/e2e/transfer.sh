@@ -2,7 +2,7 @@
 # transfer.sh PROFILE KEYTYPE -- dtp-storescu -> dtp-storescp over one TLS
 # profile with RSA or ECDSA certificates: every object arrives byte-identical.
 #
-#   PROFILE  bcp195 | bcp195-nd | bcp195-ex | cryptrec
+#   PROFILE  bcp195 | bcp195-nd | bcp195-ex | cryptrec | bcp195-8996 | bcp195-8996-mod
 #   KEYTYPE  rsa | ec  (server-KEYTYPE / client-KEYTYPE certificates)
 #
 # Checks: the SCU exits 0 and stores all objects; both sides report the
@@ -34,9 +34,15 @@ case $PROFILE in
     bcp195 | bcp195-nd)
         VERSION=TLSv1.3
         SUITE='TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)' ;;
+    bcp195-8996 | bcp195-8996-mod)
+        # R6/M35: TLS 1.3; R25/M21: the server prefers AES-256.
+        VERSION=TLSv1.3
+        SUITE='TLS_AES_256_GCM_SHA384'
+        EXTRA=' alpn=dicom' ;;   # R39: both sides agree on "dicom"
     *) echo "$0: unknown profile $PROFILE" >&2; exit 1 ;;
 esac
 
+EXTRA=${EXTRA:-}
 dtp_init "transfer-$PROFILE-$KEYTYPE"
 : "${DTP_BIN:?}" "${DTP_PKI:?}" "${DTP_DATA:?}"
 dtp_need_cmd dcmdump timeout setsid
@@ -59,12 +65,12 @@ DTP_CMD_TIMEOUT=30 dtp_expect_exit 0 "$DTP_BIN/dtp-storescu" --profile "$PROFILE
 cp "$DTP_WORK/last.out" "$DTP_WORK/scu.log"
 
 # SCU side: negotiated version/suite and the server's identity.
-dtp_expect_grep "^TLS: profile $PROFILE: $VERSION $SUITE group=[^ ]+ peer=/CN=localhost\$" "$DTP_WORK/scu.log"
+dtp_expect_grep "^TLS: profile $PROFILE: $VERSION $SUITE group=[^ ]+ peer=/CN=localhost$EXTRA\$" "$DTP_WORK/scu.log"
 dtp_expect_grep "^summary: 7 of 7 objects stored," "$DTP_WORK/scu.log"
 
 # SCP side: wait (bounded) for the association process to log its end.
 dtp_wait_grep 'association from .*( ended:|provider reason)' "$DTP_WORK/scp.log" 10 || true
-dtp_expect_grep "^association from 127\.0\.0\.1:[0-9]+: TLS $VERSION $SUITE group=[^ ]+ peer=/CN=dtp test client\$" "$DTP_WORK/scp.log"
+dtp_expect_grep "^association from 127\.0\.0\.1:[0-9]+: TLS $VERSION $SUITE group=[^ ]+ peer=/CN=dtp test client$EXTRA\$" "$DTP_WORK/scp.log"
 dtp_expect_grep "association from 127\.0\.0\.1:[0-9]+ ended: 7 objects stored \([0-9]+ bytes\), 0 failed" "$DTP_WORK/scp.log"
 # Exactly one connection was made: nothing else may have failed.
 if grep -q 'provider reason' "$DTP_WORK/scp.log"; then
