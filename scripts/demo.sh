@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # README command one: install dependencies, build, make a test CA and
 # certificates, and send DICOM objects from dtp-storescu to dtp-storescp over
-# TLS (profile bcp195-nd by default; DEMO_PROFILE=bcp195-ex etc.) on 127.0.0.1.
+# TLS (profile bcp195-8996 (B.12) by default; DEMO_PROFILE=bcp195-8996-mod etc.) on 127.0.0.1.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-profile=${DEMO_PROFILE:-bcp195-nd}
+profile=${DEMO_PROFILE:-bcp195-8996}
 "$top/scripts/install-deps.sh"
 "$top/scripts/build.sh"
 bin=${BUILD_DIR:-$top/build}/apps

@@ -35,7 +35,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 [ $# -eq 2 ] || { echo "usage: $0 client|server PROFILE" >&2; exit 1; }
 MODE=$1 PROFILE=$2
 case $MODE in client | server) ;; *) echo "$0: mode must be client or server" >&2; exit 1 ;; esac
-case $PROFILE in bcp195 | bcp195-nd | bcp195-ex | cryptrec) ;;
+case $PROFILE in bcp195 | bcp195-nd | bcp195-ex | cryptrec | bcp195-8996 | bcp195-8996-mod) ;;
     *) echo "$0: unknown profile $PROFILE" >&2; exit 1 ;; esac
 
 dtp_init "bad-certs-$MODE-$PROFILE"

@@ -12,8 +12,9 @@ dtp_e2e(e2e.weak-dh weak_dh.sh LABELS loopback TIMEOUT 60)
 # 3. Bad certificates: checked by the SCU (server certificate) under each
 #    profile, and by the SCP (client certificate) under TLS 1.3 (bcp195,
 #    bcp195-nd) and TLS 1.2 only (bcp195-ex), where the client learns of a
-#    refusal at different points of the handshake.
-foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex)
+#    refusal at different points of the handshake; and under B.13, whose
+#    whole-chain rules (M27-M31) must not change what a bad leaf reports.
+foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex bcp195-8996-mod)
   dtp_e2e(e2e.bad-certs.client.${profile} bad_certs.sh
     LABELS loopback TIMEOUT 60 ARGS client ${profile})
   dtp_e2e(e2e.bad-certs.server.${profile} bad_certs.sh

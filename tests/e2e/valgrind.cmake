@@ -26,7 +26,7 @@ function(dtp_valgrind name timeout)
 endfunction()
 
 # 1. Every profile, RSA and ECDSA certificates (transfer.sh).
-foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex cryptrec)
+foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod)
   foreach(keytype IN ITEMS rsa ec)
     dtp_valgrind(transfer.${profile}.${keytype} 300 transfer.sh ${profile} ${keytype})
   endforeach()
