@@ -456,21 +456,24 @@ void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app)
         << OFendl;
     for (size_t i = 0; i < dtp_profile_count(); i++)
         printProfile(out, dtp_profile_at(i));
-    out << OFendl << "2. Ports (C7)" << OFendl
+    out << OFendl << "2. Ports (C7, R50, M44)" << OFendl
         << "The SCP accepts TLS on the TCP port given on its command line, on all addresses or the\n"
            "one given with --bind. Port 2762 (dicom-tls) is recommended. Two profiles may share a port\n"
            "number on different IP addresses (N4, K4). The port carries DIMSE only, never DICOMweb."
         << OFendl << OFendl;
-    out << "3. Key management (C8)" << OFendl
+    out << "3. Key management (C8, R51, M45)" << OFendl
         << "Each node uses an X.509 certificate and private key provisioned by the site as PEM files\n"
            "(+tls KEY CERT); an encrypted key's password is read from a file or environment variable.\n"
            "Trust anchors are CA certificates given with +cf (file) or +cd (hashed directory).\n"
-           "Revocation is checked against a CRL file given with --crl (leaf certificate). Peer\n"
+           "Revocation is checked against a CRL file given with --crl (leaf certificate). Under\n"
+           "B.12/B.13 every certificate of the peer's chain must have an RSA-2048+ or P-256+ key and,\n"
+           "trust anchor excepted, a SHA-256 or stronger signature (M27-M31); the own certificate is\n"
+           "checked against the same rules when the application starts. Peer\n"
            "certificates are required and verified by default; verify-if-present (-vc, SCP) and\n"
            "ignore (-ic) are explicit options that are logged. The profiles define no key\n"
            "infrastructure; certificate issuance and renewal are site procedures."
         << OFendl << OFendl;
-    out << "4. Provider reasons for A-P-ABORT (C6)" << OFendl
+    out << "4. Provider reasons for A-P-ABORT (C6, R53, R54, M47, M48)" << OFendl
         << "When a TLS failure ends an association, both the SCU and the SCP deliver an A-P-ABORT to\n"
            "the DICOM upper layer with one of these implementation-specific provider reasons.\n"
            "Configuration errors stop the application before any connection and are listed too."

@@ -342,7 +342,9 @@ static int check_negotiated(dtp_conn *conn)
     const unsigned char *alpn = NULL;
     unsigned int alpn_len = 0;
     SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
-    snprintf(in->alpn, sizeof in->alpn, "%.*s", (int)(alpn_len < sizeof in->alpn ? alpn_len : 0), alpn ? (const char *)alpn : "");
+    /* A longer id is cut: it differs from the profile's all the same. */
+    snprintf(in->alpn, sizeof in->alpn, "%.*s", (int)(alpn_len < sizeof in->alpn ? alpn_len : sizeof in->alpn - 1),
+             alpn ? (const char *)alpn : "");
     if (conn->ctx->role == DTP_ROLE_SERVER) {
         const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
         snprintf(in->sni, sizeof in->sni, "%s", sni ? sni : "");
