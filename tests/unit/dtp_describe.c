@@ -22,11 +22,12 @@ static void suites_md(const char *const *list)
 
 static int profiles_md(void)
 {
-    printf("| key | profile | versions | TLS 1.2 suites (preference order) | TLS 1.3 suites | min DHE / ECDHE / RSA / EC bits |\n");
-    printf("|---|---|---|---|---|---|\n");
+    printf("| key | profile | versions | TLS 1.2 suites (server preference order) | TLS 1.3 suites | groups | min DHE / ECDHE / RSA / EC bits |\n");
+    printf("|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < dtp_profile_count(); i++) {
         const struct dtp_profile *p = dtp_profile_at(i);
-        printf("| `%s` | %s (%s; %s) | %s to %s%s | ", p->key, p->title, p->reference, p->requirements,
+        printf("| `%s`%s%s | %s (%s; %s) | %s to %s%s | ", p->key, p->dcmtk_option ? " " : "",
+               p->dcmtk_option ? p->dcmtk_option : "", p->title, p->reference, p->requirements,
                dtp_tls_version_name(p->min_version), dtp_tls_version_name(p->max_version),
                p->may_downgrade ? ", downgrades flagged" : "");
         suites_md(p->tls12_suites);
@@ -36,6 +37,9 @@ static int profiles_md(void)
         }
         printf(" | ");
         suites_md(p->tls13_suites);
+        printf(" | ");
+        for (size_t g = 0; p->groups[g]; g++)
+            printf("%s`%s`", g ? " " : "", p->groups[g]);
         printf(" | %d / %d / %d / %d%s |\n", p->min_dhe_bits, p->min_ecdhe_bits, p->min_rsa_bits, p->min_ec_bits,
                p->key_sizes_relaxable ? " (should)" : "");
     }
