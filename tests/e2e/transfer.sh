@@ -43,6 +43,13 @@ case $PROFILE in
 esac
 
 EXTRA=${EXTRA:-}
+# The SCU names its peer "localhost" where that is 127.0.0.1: B.12/B.13
+# send it as SNI (Q9) and the SCP logs it; the seeds' profiles send none.
+HOST=127.0.0.1
+if getent ahostsv4 localhost 2>/dev/null | grep -q '^127\.0\.0\.1 '; then
+    HOST=localhost
+    [ -z "$EXTRA" ] || EXTRA+=' sni=localhost'
+fi
 dtp_init "transfer-$PROFILE-$KEYTYPE"
 : "${DTP_BIN:?}" "${DTP_PKI:?}" "${DTP_DATA:?}"
 dtp_need_cmd dcmdump timeout setsid
@@ -61,7 +68,7 @@ dtp_wait_port "$port" 127.0.0.1 10 || dtp_fail "dtp-storescp did not listen on 1
 
 DTP_CMD_TIMEOUT=30 dtp_expect_exit 0 "$DTP_BIN/dtp-storescu" --profile "$PROFILE" \
     +tls "$PKI/client-$KEYTYPE.key" "$PKI/client-$KEYTYPE.pem" +cf "$PKI/ca.pem" \
-    127.0.0.1 "$port" "$DTP_DATA/small" "$DTP_DATA/medium" "$DTP_DATA/tree"
+    "$HOST" "$port" "$DTP_DATA/small" "$DTP_DATA/medium" "$DTP_DATA/tree"
 cp "$DTP_WORK/last.out" "$DTP_WORK/scu.log"
 
 # SCU side: negotiated version/suite and the server's identity.
