@@ -188,6 +188,7 @@ static int classify_ssl_reason(const dtp_conn *conn, int reason, bool in_handsha
     case SSL_R_VERSION_TOO_LOW:
     case SSL_R_VERSION_TOO_HIGH:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
+    case SSL_R_CALLBACK_FAILED: /* the ClientHello callback refuses SSL 3.0 only */
         return DTP_R_VERSION_REFUSED;
     case SSL_R_INAPPROPRIATE_FALLBACK:
         return DTP_R_INAPPROPRIATE_FALLBACK;

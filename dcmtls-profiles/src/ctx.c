@@ -206,6 +206,24 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
     return SSL_TLSEXT_ERR_ALERT_FATAL; /* no_application_protocol */
 }
 
+/* C2, R7, Q8: a ClientHello whose best version is SSL 3.0 gets a
+ * protocol_version alert like any version below the profile's. Left to
+ * OpenSSL it answers in SSL 3.0's terms, handshake_failure, as SSL 3.0
+ * has no protocol_version alert. The only refusal of this callback: the
+ * connection reports it as VERSION_REFUSED (SSL_R_CALLBACK_FAILED). */
+static int client_hello_cb(SSL *ssl, int *al, void *arg)
+{
+    (void)arg;
+    const unsigned char *ext;
+    size_t len;
+    if (SSL_client_hello_get0_legacy_version(ssl) < TLS1_VERSION &&
+        SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len) != 1) {
+        *al = SSL_AD_PROTOCOL_VERSION;
+        return SSL_CLIENT_HELLO_ERROR;
+    }
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 int dtp__apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, struct dtp_error *err)
 {
     /* Security level on this context only, never globally. */
@@ -220,8 +238,10 @@ int dtp__apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, struct
      * (SSL_OP_NO_EXTENDED_MASTER_SECRET stays clear); require_ems is
      * checked after the handshake. */
     uint64_t opts = SSL_OP_NO_COMPRESSION;
-    if (role == DTP_ROLE_SERVER)
+    if (role == DTP_ROLE_SERVER) {
         opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
+        SSL_CTX_set_client_hello_cb(c, client_hello_cb, NULL);
+    }
     SSL_CTX_set_options(c, opts);
     /* Read ahead: fill a 64 KiB buffer per read(2) instead of one read for
      * each record header and one for its body (two syscalls per 16 KiB). */
