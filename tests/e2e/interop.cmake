@@ -46,6 +46,13 @@ endforeach()
 #    more objects for bcp195-nd/bcp195-ex with RSA.
 dtp_interop(interop.dcmtk interop_dcmtk.sh TIMEOUT 120)
 
+# 5b. The profiles in force (B.12, B.13) with OpenSSL's s_client/s_server:
+#    old hellos (alert 70), SHA-1 signature algorithms, weak certificate
+#    chains, x25519, ALPN "dicom", extended master secret, SNI; both roles.
+foreach(profile IN ITEMS bcp195-8996 bcp195-8996-mod)
+  dtp_interop(interop.current.${profile} current_profiles.sh TIMEOUT 120 ARGS ${profile})
+endforeach()
+
 # 6. The report: docs/interop.md (in the build dir) from the rows above; runs
 #    after them (DEPENDS orders only, so it also reports failed tests). Skips
 #    (77) when a test left no rows (peer missing, or not run).

@@ -23,10 +23,10 @@
 #   version, suite  negotiated (pass) or offered (pinned/fail); IANA names
 # Lines starting with '#' carry metadata: "#peer<TAB>NAME<TAB>VERSION".
 
-declare -F dtp_fail >/dev/null && declare -F dtp_check_fail >/dev/null || {
+if ! declare -F dtp_fail >/dev/null || ! declare -F dtp_check_fail >/dev/null; then
     echo "interop_lib.sh: source lib.sh and checks.sh first" >&2
     exit 1
-}
+fi
 
 IX_RESULTS=
 IX_ALL_VERSIONS=(TLSv1 TLSv1.1 TLSv1.2 TLSv1.3)
@@ -120,12 +120,21 @@ ix_check() {
 #   IX_TLS12_NA[p]         TLS 1.2 suites of the table this backend lacks
 #   IX_FALLBACK[p]         fallback suites (downgraded, B2)
 #   IX_TLS13[p]            TLS 1.3 suites
-#   IX_GROUPS[p]           key exchange groups, e.g. "X25519 P-256 ..."
+#   IX_GROUPS[p]           key exchange groups, IANA names as the table
+#                          prints them, e.g. "x25519 secp256r1 ... ffdhe2048"
+#                          (an OpenSSL spelling such as P-256 is normalised)
+#   IX_EXT[p]              the "extensions:" line, e.g. 'ALPN "dicom", SNI
+#                          sent for DNS names, EMS required (TLS 1.2)'
+#   IX_CERTS[p]            the "certificates:" line (leaf or whole chain)
+#   IX_SIGALGS[p]          the "signature algorithms:" line: IANA scheme
+#                          names joined by ':' (B.12/B.13), or prose
 declare -A IX_VERSIONS=() IX_TLS12=() IX_TLS12_NA=() IX_FALLBACK=() IX_TLS13=() IX_GROUPS=()
+declare -A IX_EXT=() IX_CERTS=() IX_SIGALGS=()
 IX_PROFILES=()
+# shellcheck disable=SC2034  # the sourcing scripts read these tables
 ix_load_profiles() {
     : "${DTP_BIN:?}"
-    local list p kind value lo hi v on
+    local list p kind value lo hi v on g
     list=$("$DTP_BIN/dtp-storescu" --list-profiles 2>&1) ||
         dtp_fail "dtp-storescu --list-profiles failed: $list"
     while IFS=$'\t' read -r p kind value; do
@@ -143,7 +152,14 @@ ix_load_profiles() {
             tls12na) IX_TLS12_NA[$p]+="${IX_TLS12_NA[$p]:+ }$value" ;;
             fallback) IX_FALLBACK[$p]+="${IX_FALLBACK[$p]:+ }$value" ;;
             tls13) IX_TLS13[$p]+="${IX_TLS13[$p]:+ }$value" ;;
-            groups) IX_GROUPS[$p]=${value//:/ } ;;
+            groups)
+                IX_GROUPS[$p]=
+                for g in ${value//:/ }; do
+                    IX_GROUPS[$p]+="${IX_GROUPS[$p]:+ }$(ix_iana_group "$g")"
+                done ;;
+            extensions) IX_EXT[$p]=$value ;;
+            certificates) IX_CERTS[$p]=$value ;;
+            signature) IX_SIGALGS[$p]=$value ;;
         esac
     done < <(awk '
         /^DICOM TLS profiles/ { inp = 1; next }
@@ -155,6 +171,9 @@ ix_load_profiles() {
         /^    fallback suites/ { sec = "fallback"; next }
         /^    TLS 1\.3 suites:/ { sec = ($0 ~ /none/) ? "" : "tls13"; next }
         /^    groups: / { print p "\tgroups\t" $2; sec = ""; next }
+        /^    (extensions|certificates|signature algorithms): / {
+            k = $1; sub(/:$/, "", k); v = $0; sub(/^    [a-z ]+: /, "", v)
+            print p "\t" k "\t" v; sec = ""; next }
         /^    [a-z]/ { sec = ""; next }
         /^      TLS_/ && sec != "" {
             k = sec
@@ -163,9 +182,41 @@ ix_load_profiles() {
     [ ${#IX_PROFILES[@]} -ge 4 ] || dtp_fail "could not parse --list-profiles:
 $list"
     for p in "${IX_PROFILES[@]}"; do
-        [ -n "${IX_VERSIONS[$p]:-}" ] && [ -n "${IX_TLS12[$p]:-}" ] ||
+        if [ -z "${IX_VERSIONS[$p]:-}" ] || [ -z "${IX_TLS12[$p]:-}" ]; then
             dtp_fail "could not parse versions/suites of $p from --list-profiles"
+        fi
     done
+}
+
+# ix_iana_group NAME: the IANA (RFC 8446/7919) name of a key exchange group
+# given in IANA or OpenSSL spelling: P-256 / prime256v1 -> secp256r1,
+# X25519 -> x25519, FFDHE2048 -> ffdhe2048 ...
+ix_iana_group() {
+    case $1 in
+        P-192 | prime192v1) echo secp192r1 ;;
+        P-224) echo secp224r1 ;;
+        P-256 | prime256v1) echo secp256r1 ;;
+        P-384) echo secp384r1 ;;
+        P-521) echo secp521r1 ;;
+        *) echo "${1,,}" ;;
+    esac
+}
+
+# ix_ossl_groups LIST: a ':'-separated list of IANA group names as
+# `openssl s_client/s_server -groups` takes it: OpenSSL's own spellings
+# (P-256, X25519; its NIST aliases also exist in OpenSSL 1.1.1), IANA
+# names it knows as they are (secp256k1, ffdhe2048).
+ix_ossl_groups() {
+    local g out=()
+    for g in ${1//:/ }; do
+        case $g in
+            secp192r1) out+=(P-192) ;; secp224r1) out+=(P-224) ;;
+            secp256r1) out+=(P-256) ;; secp384r1) out+=(P-384) ;;
+            secp521r1) out+=(P-521) ;; x25519) out+=(X25519) ;; x448) out+=(X448) ;;
+            *) out+=("$g") ;;
+        esac
+    done
+    (IFS=:; printf '%s\n' "${out[*]}")
 }
 
 # ix_has LIST WORD: WORD is one of the space-separated LIST.
@@ -183,6 +234,7 @@ ix_known_profile() {
 #   IX_OSSL[iana]=openssl-name  IX_IANA[openssl-name]=iana
 #   IX_MINVER[iana]=SSLv3|TLSv1|TLSv1.2|TLSv1.3  IX_AUTH[iana]=RSA|ECDSA|any|...
 declare -A IX_OSSL=() IX_IANA=() IX_MINVER=() IX_AUTH=()
+# shellcheck disable=SC2034  # the sourcing scripts read these tables
 ix_load_openssl_names() {
     local iana ossl ver au
     while read -r iana _ ossl ver _ au _; do
@@ -273,6 +325,6 @@ ix_done() {
     DTP_CHECKS=$((DTP_CHECKS + 1))
     hits=$(grep -rlE 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error: ' \
                --include='*.log' --include='*.out' "$DTP_WORK" 2>/dev/null | head -n 5 || true)
-    [ -z "$hits" ] || dtp_check_fail "sanitizer report in: $(printf '%s ' ${hits//"$DTP_WORK"\//})"
+    [ -z "$hits" ] || dtp_check_fail "sanitizer report in: $(tr '\n' ' ' <<< "${hits//"$DTP_WORK"\//}")"
     dtp_checks_done
 }

@@ -13,14 +13,21 @@
 # Probes (the peer offers or accepts exactly this):
 #   - each version TLS 1.0 / 1.1 / 1.2 / 1.3 with every suite OpenSSL has, RSA
 #     and ECDSA certificates;
-#   - each TLS 1.2 suite of any profile, plus suites no profile lists
-#     (static RSA, CBC, SHA-1/SHA-256 MACs, ChaCha20, Camellia-CBC, CCM,
-#     ARIA), one at a time, with the certificate type the suite needs;
-#   - each TLS 1.3 suite (the three of the profiles, plus AES-CCM);
+#   - each TLS 1.2 suite of any profile (B.13's CCM, CCM_8 and ChaCha20
+#     suites included), plus suites outside the profile (static RSA, CBC,
+#     SHA-1/SHA-256 MACs, DHE -- none under B.13 (Q7) --, Camellia-CBC,
+#     ARIA (M7), CCM with static RSA or DHE), one at a time, with the
+#     certificate type the suite needs;
+#   - each TLS 1.3 suite: all five (OpenSSL offers AES-CCM and AES-CCM_8 only
+#     when -ciphersuites names them; B.13 lists them, M18/Q12);
 #   - TLS 1.0/1.1 with suites other than the AES profile suite;
-#   - small EC groups (P-192, P-224) and secp256k1 with an ECDHE suite;
-#     X25519 alone with an ECDHE suite and at TLS 1.3 (not a CRYPTREC group),
-#     and X25519 + P-256 at TLS 1.3 (CRYPTREC: HelloRetryRequest to P-256).
+#   - groups, by their IANA names as --list-profiles prints them (handed to
+#     openssl -groups in its own spelling, ix_ossl_groups): small EC groups
+#     (secp192r1, secp224r1) and secp256k1 with an ECDHE suite; x25519 alone
+#     with an ECDHE suite and at TLS 1.3 (not a CRYPTREC group, nor a B.13
+#     one: 255 bits < 256, M17/Q2), x25519 + secp256r1 at TLS 1.3 (CRYPTREC
+#     and B.13: HelloRetryRequest to secp256r1); x448 and ffdhe2048 alone at
+#     TLS 1.3.
 #     OpenSSL does not offer curves below 256 bits at TLS 1.3, and a server
 #     only picks a group the client offered: our SCU, which offers only the
 #     profile's groups, therefore meets a small-curve server as a
@@ -72,7 +79,9 @@ ix_load_openssl_names
 ix_peer openssl "$(openssl version)"
 
 # ------------------------------------------------------------ the probes --
-# Suites nobody's profile lists (C3/E4: must never be negotiated).
+# TLS 1.2 suites to probe besides those of the tables: mostly suites no
+# profile lists (C3/E4, R17/R20, M5/M7/M8/M26: must never be negotiated);
+# the few that some profile lists (B.13's ChaCha20 and CCM) are probed once.
 NOT_LISTED12=(
     TLS_RSA_WITH_AES_128_CBC_SHA256          # AES128-SHA256
     TLS_RSA_WITH_AES_128_GCM_SHA256          # static RSA, no forward secrecy
@@ -86,9 +95,14 @@ NOT_LISTED12=(
     TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256
     TLS_RSA_WITH_CAMELLIA_128_CBC_SHA
     TLS_ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256
+    TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_CBC_SHA384
     TLS_ECDHE_ECDSA_WITH_AES_128_CCM
     TLS_DHE_RSA_WITH_AES_128_CCM
+    TLS_DHE_RSA_WITH_AES_256_CCM_8
+    TLS_RSA_WITH_AES_128_CCM_8
     TLS_ECDHE_RSA_WITH_ARIA_128_GCM_SHA256
+    TLS_ECDHE_ECDSA_WITH_ARIA_256_GCM_SHA384
+    TLS_DHE_RSA_WITH_ARIA_128_GCM_SHA256
 )
 TLS13_ALL=(TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256
            TLS_AES_128_CCM_SHA256 TLS_AES_128_CCM_8_SHA256)
@@ -108,7 +122,10 @@ PROBES=()
 for v in "${IX_ALL_VERSIONS[@]}"; do
     PROBES+=("$v|ALL|rsa|" "$v|ALL|ec|")
 done
-for s in "${LISTED12[@]}" "${NOT_LISTED12[@]}"; do
+for s in "${NOT_LISTED12[@]}"; do
+    ix_has "${LISTED12[*]}" "$s" || LISTED12+=("$s")
+done
+for s in "${LISTED12[@]}"; do
     [ -n "${IX_OSSL[$s]:-}" ] || dtp_fail "this OpenSSL does not know $s (openssl ciphers -stdname)"
     case ${IX_AUTH[$s]} in RSA) c=rsa ;; ECDSA) c=ec ;; *) dtp_fail "unexpected authentication of $s: ${IX_AUTH[$s]}" ;; esac
     PROBES+=("TLSv1.2|$s|$c|")
@@ -117,15 +134,18 @@ for s in "${TLS13_ALL[@]}"; do PROBES+=("TLSv1.3|$s|rsa|"); done
 PROBES+=("TLSv1|TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA|rsa|"
          "TLSv1.1|TLS_RSA_WITH_AES_256_CBC_SHA|rsa|"
          "TLSv1.1|TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA|ec|")
-# Key exchange groups: small curves (OpenSSL offers them only up to TLS 1.2,
-# so only with an ECDHE suite), a 256-bit curve no profile lists, and X25519,
-# which CRYPTREC leaves out (NIST curves only).
-for g in P-192 P-224 secp256k1 X25519; do
+# Key exchange groups (IANA names, as in the table): small curves (OpenSSL
+# offers them only up to TLS 1.2, so only with an ECDHE suite), a 256-bit
+# curve no profile lists, and x25519, which CRYPTREC (NIST curves only) and
+# B.13 (255 bits, M17/Q2) leave out.
+for g in secp192r1 secp224r1 secp256k1 x25519; do
     PROBES+=("TLSv1.2|TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256|rsa|$g")
 done
-# X25519 first, P-256 second: CRYPTREC's server asks for P-256 with a
-# HelloRetryRequest, its client is served P-256 by the server.
-PROBES+=("TLSv1.3|ALL|rsa|X25519" "TLSv1.3|ALL|rsa|X25519:P-256")
+# x25519 first, secp256r1 second: a server without x25519 asks for
+# secp256r1 with a HelloRetryRequest, its client is served secp256r1.
+# x448 (B.12/B.13 only) and ffdhe2048 (every profile with TLS 1.3) alone.
+PROBES+=("TLSv1.3|ALL|rsa|x25519" "TLSv1.3|ALL|rsa|x25519:secp256r1"
+         "TLSv1.3|ALL|rsa|x448" "TLSv1.3|ALL|rsa|ffdhe2048")
 # SCU role: the probes' s_server sends no TLS 1.3 session tickets
 # (-num_tickets 0); these do, as OpenSSL servers do by default (two
 # NewSessionTicket records right after the handshake). They arrive while the
@@ -206,7 +226,7 @@ ossl_opts() {
     else
         OPTS+=(-cipher "${IX_OSSL[$offer]}:@SECLEVEL=0")
     fi
-    [ -z "$group" ] || OPTS+=(-groups "$group")
+    [ -z "$group" ] || OPTS+=(-groups "$(ix_ossl_groups "$group")")
 }
 
 describe() {   # VERSION OFFER CERT GROUP -> "TLSv1.2 X (rsa cert, group P-224)"
@@ -345,6 +365,7 @@ run_scu() {
                 local fifo=$DTP_WORK/srv-$i.stdin ku_fd
                 mkfifo "$fifo"
                 exec {ku_fd}<>"$fifo"
+                # shellcheck disable=SC2016  # the inner bash expands them
                 dtp_start "srv-$i" bash -c 'exec "$@" < "$0"' "$fifo" "${srv[@]}"
                 (
                     for ((k = 0; k < 500; k++)); do
