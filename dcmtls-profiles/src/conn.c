@@ -325,6 +325,22 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Size in bits of a named group (X25519 counts 255, as dtp__key_bits); 0
+ * when unknown. */
+static int group_bits(const char *name)
+{
+    static const struct {
+        const char *name;
+        int bits;
+    } groups[] = {{"x25519", 255},    {"x448", 448},        {"secp256r1", 256},   {"secp384r1", 384},
+                  {"secp521r1", 521}, {"ffdhe2048", 2048},  {"ffdhe3072", 3072},  {"ffdhe4096", 4096},
+                  {"ffdhe6144", 6144}, {"ffdhe8192", 8192}, {"secp224r1", 224},   {"secp192r1", 192}};
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        if (strcmp(groups[i].name, name) == 0)
+            return groups[i].bits;
+    return 0;
+}
+
 /* After the handshake, both roles fill the neutral session record from
  * OpenSSL and hold it against the profile (dtp_check_session): version,
  * suite, peer ephemeral key (E5, B5), peer certificate key (B5), EMS (R36),
@@ -360,7 +376,11 @@ static int check_negotiated(dtp_conn *conn)
         snprintf(in->group, sizeof in->group, "%s", gname ? gname : (in->kx_finite_field ? "DH" : dtp__key_type(tmp)));
         EVP_PKEY_free(tmp);
     } else {
+        /* A TLS 1.2 server keeps no copy of the client's share; the group
+         * it picked from its own list says the size. */
         snprintf(in->group, sizeof in->group, "%s", gname ? gname : "");
+        in->kx_bits = group_bits(in->group);
+        in->kx_finite_field = strncmp(in->group, "ffdhe", 5) == 0;
     }
 
     X509 *peer = SSL_get0_peer_certificate(ssl);
