@@ -35,6 +35,7 @@ struct dtp_conn {
     unsigned char first_header[5];
     bool have_first_header;
     int alert_received; /* last fatal alert from the peer, -1 if none */
+    int hello_refusal;  /* reason the server's ClientHello callback refused, 0 if none */
     bool app_data_read; /* any application byte received yet */
     struct dtp_error error;
     struct dtp_session_info info;
@@ -84,6 +85,7 @@ dtp_conn *dtp_conn_new(dtp_ctx *ctx, int fd, struct dtp_error *err)
     }
     BIO_set_fd(bio, fd, BIO_NOCLOSE);
     SSL_set_bio(conn->ssl, bio, bio);
+    SSL_set_app_data(conn->ssl, conn);
     SSL_set_msg_callback(conn->ssl, msg_cb);
     SSL_set_msg_callback_arg(conn->ssl, conn);
     if (ctx->role == DTP_ROLE_SERVER) {
@@ -188,8 +190,9 @@ static int classify_ssl_reason(const dtp_conn *conn, int reason, bool in_handsha
     case SSL_R_VERSION_TOO_LOW:
     case SSL_R_VERSION_TOO_HIGH:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
-    case SSL_R_CALLBACK_FAILED: /* the ClientHello callback refuses SSL 3.0 only */
         return DTP_R_VERSION_REFUSED;
+    case SSL_R_CALLBACK_FAILED: /* the server's ClientHello callback said why */
+        return conn->hello_refusal ? conn->hello_refusal : DTP_R_HANDSHAKE_FAILED;
     case SSL_R_INAPPROPRIATE_FALLBACK:
         return DTP_R_INAPPROPRIATE_FALLBACK;
     case SSL_R_NO_SHARED_CIPHER:
@@ -293,7 +296,13 @@ static int record_failure(dtp_conn *conn, int ret, int ssl_err, int saved_errno,
         break;
     }
     /* Make the detail say the useful part first. */
-    if (code == DTP_R_NOT_TLS) {
+    if (conn->hello_refusal && code == conn->hello_refusal) {
+        snprintf(e->detail, sizeof e->detail, "%s",
+                 code == DTP_R_EMS_MISSING
+                     ? "the client offered neither TLS 1.3 nor extended_master_secret (RFC 7627): refused with "
+                       "handshake_failure"
+                     : "the client's best version is SSL 3.0: refused with protocol_version");
+    } else if (code == DTP_R_NOT_TLS) {
         describe_first_header(conn, e->detail, sizeof e->detail);
     } else if (code >= DTP_R_PEER_CERT_MISSING && code <= DTP_R_PEER_CERT_WEAK &&
                SSL_get_verify_result(conn->ssl) != X509_V_OK) {
@@ -323,6 +332,13 @@ static long long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void dtp__conn_refuse_hello(SSL *ssl, int code)
+{
+    dtp_conn *conn = SSL_get_app_data(ssl);
+    if (conn)
+        conn->hello_refusal = code;
 }
 
 /* Size in bits of a named group (X25519 counts 255, as dtp__key_bits); 0

@@ -206,19 +206,44 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
     return SSL_TLSEXT_ERR_ALERT_FATAL; /* no_application_protocol */
 }
 
-/* C2, R7, Q8: a ClientHello whose best version is SSL 3.0 gets a
- * protocol_version alert like any version below the profile's. Left to
- * OpenSSL it answers in SSL 3.0's terms, handshake_failure, as SSL 3.0
- * has no protocol_version alert. The only refusal of this callback: the
- * connection reports it as VERSION_REFUSED (SSL_R_CALLBACK_FAILED). */
-static int client_hello_cb(SSL *ssl, int *al, void *arg)
+/* true if the ClientHello's supported_versions lists TLS 1.3. */
+static bool hello_offers_tls13(SSL *ssl)
 {
-    (void)arg;
     const unsigned char *ext;
     size_t len;
-    if (SSL_client_hello_get0_legacy_version(ssl) < TLS1_VERSION &&
-        SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len) != 1) {
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len) != 1 || len < 1 ||
+        (size_t)ext[0] + 1 > len)
+        return false;
+    for (size_t i = 1; i + 1 <= ext[0]; i += 2)
+        if (ext[i] == 0x03 && ext[i + 1] == 0x04)
+            return true;
+    return false;
+}
+
+/* The server's look at each ClientHello, before OpenSSL picks a version:
+ * - C2, R7, Q8: a hello whose best version is SSL 3.0 gets a
+ *   protocol_version alert like any version below the profile's. Left to
+ *   OpenSSL it is answered in SSL 3.0's terms, handshake_failure, as SSL 3.0
+ *   has no protocol_version alert.
+ * - R36, RFC 7627 5.2: where the profile requires the extended master
+ *   secret, a client that can only reach TLS 1.2 and does not offer it is
+ *   refused with handshake_failure inside the handshake, so it sees why
+ *   (the post-handshake check would only close the connection). */
+static int client_hello_cb(SSL *ssl, int *al, void *arg)
+{
+    const struct dtp_profile *p = arg;
+    const unsigned char *ext;
+    size_t len;
+    bool has_versions = SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len) == 1;
+    if (SSL_client_hello_get0_legacy_version(ssl) < TLS1_VERSION && !has_versions) {
         *al = SSL_AD_PROTOCOL_VERSION;
+        dtp__conn_refuse_hello(ssl, DTP_R_VERSION_REFUSED);
+        return SSL_CLIENT_HELLO_ERROR;
+    }
+    if (p->require_ems && !(p->max_version >= DTP_TLS1_3 && hello_offers_tls13(ssl)) &&
+        SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_extended_master_secret, &ext, &len) != 1) {
+        *al = SSL_AD_HANDSHAKE_FAILURE;
+        dtp__conn_refuse_hello(ssl, DTP_R_EMS_MISSING);
         return SSL_CLIENT_HELLO_ERROR;
     }
     return SSL_CLIENT_HELLO_SUCCESS;
@@ -240,7 +265,7 @@ int dtp__apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, struct
     uint64_t opts = SSL_OP_NO_COMPRESSION;
     if (role == DTP_ROLE_SERVER) {
         opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
-        SSL_CTX_set_client_hello_cb(c, client_hello_cb, NULL);
+        SSL_CTX_set_client_hello_cb(c, client_hello_cb, (void *)p);
     }
     SSL_CTX_set_options(c, opts);
     /* Read ahead: fill a 64 KiB buffer per read(2) instead of one read for

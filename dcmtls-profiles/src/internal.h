@@ -44,6 +44,11 @@ int dtp__fail(struct dtp_error *err, int code, bool with_openssl, const char *fm
  * options to an SSL_CTX (no credentials). */
 int dtp__apply_profile(SSL_CTX *ssl_ctx, const struct dtp_profile *profile, int role, struct dtp_error *err);
 
+/* Called by the server's ClientHello callback (ctx.c) when it refuses a
+ * hello: the connection reports code instead of OpenSSL's generic
+ * "callback failed". */
+void dtp__conn_refuse_hello(SSL *ssl, int code);
+
 /* Key-size minimum for an own or peer certificate key of this profile;
  * 0 when the type has none. */
 int dtp__min_cert_bits(const struct dtp_profile *profile, const EVP_PKEY *key);

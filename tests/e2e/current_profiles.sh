@@ -30,7 +30,8 @@
 #   6. extended master secret (R36): a TLS 1.2 peer without EMS (an OpenSSL
 #      config with "Options = -ExtendedMasterSecret"; its session shows
 #      "Extended master secret: no") is refused with 216 EMS_MISSING, by the
-#      SCP and the SCU; at TLS 1.3 (no EMS extension there) it connects.
+#      SCP (inside the handshake: the client gets handshake_failure, RFC
+#      7627 5.2) and the SCU; at TLS 1.3 (no EMS extension there) it connects.
 #   7. SNI (R38, Q9): dtp-storescu to host "localhost" sends the server name
 #      (s_server -servername shows "Hostname in TLS extension"); to
 #      127.0.0.1 it sends none. Skipped, with a note, when localhost does not
@@ -398,7 +399,7 @@ scu_case alpn-srv-http 127.0.0.1 "refuse 215 ALPN_MISMATCH" - \
 
 # =================================================================== 6. EMS
 scp_case ems-off-tls12 rsa "$EXP_NO_EMS" TLSv1.2 "TLS 1.2 without extended master secret" \
-    -env "OPENSSL_CONF=$NOEMS_CNF" -out 'Extended master secret: no' -- -tls1_2
+    -env "OPENSSL_CONF=$NOEMS_CNF" -out 'Extended master secret: no' -out 'alert handshake failure' -- -tls1_2
 scp_case ems-on-tls12 rsa connect TLSv1.2 "TLS 1.2 with extended master secret (control)" \
     -out 'Extended master secret: yes' -- -tls1_2
 scp_case ems-off-tls13 rsa connect TLSv1.3 "TLS 1.3, OpenSSL config without extended master secret" \
