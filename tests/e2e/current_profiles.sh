@@ -131,23 +131,11 @@ scp_says() { local l=${1#*association from 127.0.0.1:}; printf '%s' "${l#*: }"; 
 has() { grep -aEq -- "$1" "$2" 2>/dev/null; }
 
 # ------------------------------------------------- s_client -> dtp-storescp
-declare -A SCP_PORT=()
-for cert in rsa ec; do
-    SCP_PORT[$cert]=$(dtp_free_port)
-    mkdir -p "$DTP_WORK/out-$cert"
-    dtp_start "scp-$cert" "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$PROFILE" \
-        +tls "$PKI/server-$cert.key" "$PKI/server-$cert.pem" +cf "$PKI/ca.pem" \
-        --handshake-timeout 5 -od "$DTP_WORK/out-$cert" -v "${SCP_PORT[$cert]}"
-done
-for cert in rsa ec; do
-    dtp_wait_port "${SCP_PORT[$cert]}" 127.0.0.1 10 ||
-        dtp_fail "dtp-storescp ($cert) did not listen on 127.0.0.1:${SCP_PORT[$cert]}"
-done
-SCP_END='association from 127\.0\.0\.1:[0-9]+: (TLS TLSv|A-P-ABORT, provider reason )'
+ix_start_scps "$PROFILE"
 
 # scp_line CERT MARK: the SCP's outcome line for the association after MARK.
 scp_line() {
-    dtp_wait_line "$SCP_END" "$DTP_WORK/scp-$1.log" "$2" 5 || true
+    dtp_wait_line "$IX_SCP_END" "$DTP_WORK/scp-$1.log" "$2" 5 || true
 }
 
 # scp_case NAME CERT EXPECT VERSION DESC [-alert N] [-out RE] [-line RE]
@@ -173,7 +161,7 @@ scp_case() {
         args+=(-cert "$PKI/client-$cert.pem" -key "$PKI/client-$cert.key")
     mark=$(dtp_log_lines "$DTP_WORK/scp-$cert.log")
     out=$DTP_WORK/$CASE.out
-    env "${env[@]}" timeout -k 2 15 openssl s_client -connect "127.0.0.1:${SCP_PORT[$cert]}" \
+    env "${env[@]}" timeout -k 2 15 openssl s_client -connect "127.0.0.1:${IX_SCP_PORT[$cert]}" \
         -CAfile "$PKI/ca.pem" "${args[@]}" </dev/null >"$out" 2>&1 || true
     line=$(scp_line "$cert" "$mark")
     v=$ver s="($CASE)"
@@ -311,7 +299,7 @@ hello+="\\x01\\x00\\x00\\x2b\\x03\\x00$random\\x00"    # ClientHello, 43 bytes, 
 hello+="\\x00\\x04\\x00\\x2f\\x00\\x35\\x01\\x00"       # AES128-SHA, AES256-SHA; null compression
 mark=$(dtp_log_lines "$DTP_WORK/scp-rsa.log")
 reply=$DTP_WORK/$CASE.reply
-if exec {sock}<>"/dev/tcp/127.0.0.1/${SCP_PORT[rsa]}"; then
+if exec {sock}<>"/dev/tcp/127.0.0.1/${IX_SCP_PORT[rsa]}"; then
     # shellcheck disable=SC2059  # the format is the byte string
     printf "$hello" >&"$sock" || true
     timeout 5 cat <&"$sock" >"$reply" || true

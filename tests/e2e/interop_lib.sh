@@ -227,6 +227,29 @@ ix_known_profile() {
     ix_has "${IX_PROFILES[*]}" "$1" || dtp_fail "unknown profile '$1' (table: ${IX_PROFILES[*]})"
 }
 
+# ix_start_scps PROFILE: one dtp-storescp --profile PROFILE per certificate
+# type (server-rsa, server-ec), client certificates required, on
+# 127.0.0.1:${IX_SCP_PORT[rsa|ec]}; logs $DTP_WORK/scp-rsa.log / scp-ec.log,
+# output directories $DTP_WORK/out-rsa / out-ec. IX_SCP_END matches the
+# outcome line each association logs.
+declare -A IX_SCP_PORT=()
+# shellcheck disable=SC2034 # read by the tests that call ix_start_scps
+IX_SCP_END='association from 127\.0\.0\.1:[0-9]+: (TLS TLSv|A-P-ABORT, provider reason )'
+ix_start_scps() {
+    local profile=${1:?ix_start_scps PROFILE} cert
+    for cert in rsa ec; do
+        IX_SCP_PORT[$cert]=$(dtp_free_port)
+        mkdir -p "$DTP_WORK/out-$cert"
+        dtp_start "scp-$cert" "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$profile" \
+            +tls "$DTP_PKI/server-$cert.key" "$DTP_PKI/server-$cert.pem" +cf "$DTP_PKI/ca.pem" \
+            --handshake-timeout 5 -od "$DTP_WORK/out-$cert" -v "${IX_SCP_PORT[$cert]}"
+    done
+    for cert in rsa ec; do
+        dtp_wait_port "${IX_SCP_PORT[$cert]}" 127.0.0.1 10 ||
+            dtp_fail "dtp-storescp ($cert) did not listen on 127.0.0.1:${IX_SCP_PORT[$cert]}"
+    done
+}
+
 # ---------------------------------------------------- OpenSSL suite names --
 
 # ix_load_openssl_names: IANA <-> OpenSSL names and properties of every suite

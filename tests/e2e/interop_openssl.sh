@@ -257,20 +257,7 @@ record() {
 # ================================================= s_client -> dtp-storescp
 run_scp() {
     DIRECTION=peer-\>dtp-storescp
-    declare -A port=()
-    local cert
-    for cert in rsa ec; do
-        port[$cert]=$(dtp_free_port)
-        mkdir -p "$DTP_WORK/out-$cert"
-        dtp_start "scp-$cert" "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$PROFILE" \
-            +tls "$PKI/server-$cert.key" "$PKI/server-$cert.pem" +cf "$PKI/ca.pem" \
-            --handshake-timeout 5 -od "$DTP_WORK/out-$cert" -v "${port[$cert]}"
-    done
-    for cert in rsa ec; do
-        dtp_wait_port "${port[$cert]}" 127.0.0.1 10 ||
-            dtp_fail "dtp-storescp ($cert) did not listen on 127.0.0.1:${port[$cert]}"
-    done
-    local end_re='association from 127\.0\.0\.1:[0-9]+: (TLS TLSv|A-P-ABORT, provider reason )'
+    ix_start_scps "$PROFILE"
     local probe v offer cert group exp i=0 log mark line out got cl_v cl_s scp_v scp_s why
     for probe in "${PROBES[@]}"; do
         IFS="|" read -r v offer cert group _ <<< "$probe"
@@ -281,11 +268,11 @@ run_scp() {
         log=$DTP_WORK/scp-$cert.log
         mark=$(dtp_log_lines "$log")
         out=$DTP_WORK/$c.out
-        timeout -k 2 15 openssl s_client -connect "127.0.0.1:${port[$cert]}" \
+        timeout -k 2 15 openssl s_client -connect "127.0.0.1:${IX_SCP_PORT[$cert]}" \
             -cert "$PKI/client-$cert.pem" -key "$PKI/client-$cert.key" -CAfile "$PKI/ca.pem" \
             -verify_return_error "${OPTS[@]}" </dev/null >"$out" 2>&1 || true
         # The SCP's association process logs the outcome (bounded wait).
-        line=$(dtp_wait_line "$end_re" "$log" "$mark" || true)
+        line=$(dtp_wait_line "$IX_SCP_END" "$log" "$mark" || true)
         # What s_client completed ("New, (NONE)" when it did not); the
         # session block names the version ("New, SSLv3" is the suite's).
         # (TLS 1.3: s_client leaves before the session ticket, so there is
