@@ -403,7 +403,9 @@ static void printProfile(STD_NAMESPACE ostream &out, const dtp_profile *p)
     printSuites(out, "TLS 1.3 suites", p->tls13_suites);
     out << "    groups: " << joined(p->groups, ":") << OFendl;
     out << "    signature algorithms: "
-        << (p->sigalgs ? joined(p->sigalgs, ":") : OFString("backend defaults (no MD5; SHA-1 only below TLS 1.2)"))
+        << (p->sigalgs ? joined(p->sigalgs, ":")
+            : p->may_downgrade ? OFString("backend defaults, SHA-1 included (the TLS 1.0/1.1 fallback, B2, needs it)")
+                               : OFString("backend defaults without SHA-1 or MD5 (OpenSSL security level 2)"))
         << OFendl;
     out << "    minimum key sizes: DHE " << p->min_dhe_bits << ", ECDHE " << p->min_ecdhe_bits << ", RSA "
         << p->min_rsa_bits << ", EC " << p->min_ec_bits << " bits"
@@ -446,9 +448,9 @@ void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app)
            "(TLS_FALLBACK_SCSV, RFC 7507, B3). Every association's version and suite are logged, a\n"
            "downgraded one flagged (B6). Weak peer keys (DH below 2048 bits, certificates below the\n"
            "profile minimum) are refused inside the handshake with a TLS alert, under every profile\n"
-           "(B5, E5, R29-R31, M15-M17, M27-M30). Key exchange is ephemeral (EC)DHE only, with the\n"
-           "groups listed per profile; the listed signature algorithms apply to both sides' handshake\n"
-           "signatures. Under B.12/B.13 the SCU offers ALPN \"dicom\" and the SCP refuses a client whose\n"
+           "(B5, E5, R29-R31, M15-M17, M27-M30). Key exchange is ephemeral (EC)DHE with the groups\n"
+           "listed per profile, except bcp195's fallback suite (static RSA, B2); the listed signature\n"
+           "algorithms apply to both sides' handshake signatures. Under B.12/B.13 the SCU offers ALPN \"dicom\" and the SCP refuses a client whose\n"
            "ALPN list lacks it (R39); the SCU sends SNI when the peer is named by a DNS name (R38, Q9);\n"
            "TLS 1.2 requires the extended master secret (R36); no 0-RTT data (R41); TLS 1.3 session\n"
            "tickets are encrypted and authenticated with keys made when the SCP starts, never\n"
