@@ -15,6 +15,24 @@
 #     (ECDSA) against DCMTK's +py (ECDSA) is refused both ways -- our SCU
 #     reports DCMTK's handshake_failure alert as 209 PEER_ALERT, our SCP logs
 #     202 NO_SHARED_SUITE.
+#   - B.12/B.13 (bcp195-8996 = DCMTK 3.6.8+'s +pg, bcp195-8996-mod = +pm):
+#     stock 3.6.7 has neither, so both are run against +py (what
+#     peers.md names for them: TLS 1.3, or at TLS 1.2 the four ECDHE/DHE RSA
+#     GCM suites) and +pz (TLS 1.2 only, ECDHE RSA and ECDSA AES-GCM), RSA and
+#     ECDSA certificates, both directions. All eight pairs per profile
+#     connect: with +py they meet at TLS 1.3 (R5/R6, M34/M35), where the
+#     certificate type does not limit the suite, so +py's lack of ECDSA
+#     suites at TLS 1.2 never comes into play (our B.12/B.13 apps always
+#     offer TLS 1.3); with +pz at TLS 1.2 on the ECDHE AES-GCM suites B.12
+#     (R21) and B.13 (M21) share with it, EMS negotiated (R36). Nothing to
+#     pin as a refusal there.
+#   - Where our SCP is the server its preference decides, so the suite is
+#     pinned: its first suite (table order) that stock DCMTK offers --
+#     AES-256 first under B.12/B.13 (R25, M21, M18), AES-128 first in the
+#     seeds. DCMTK's TLS 1.3 offer is OpenSSL's default three suites; its
+#     TLS 1.2 offer per flag is STOCK_TLS12 below. The key exchange group
+#     both sides log must be one of our profile's (so never X25519 under
+#     bcp195-8996-mod, M17/Q2).
 #   - DCMTK runs every profile at OpenSSL security level 0 and checks no
 #     ephemeral key size: stock storescu completes a TLS 1.2 handshake with a
 #     server that offers only a 1024-bit DH group under +px, +py and +pz
@@ -38,14 +56,58 @@ export TCP_NODELAY=1        # stock tools: no Nagle + delayed ACK stalls
 
 ix_load_profiles
 ix_load_openssl_names
+# shellcheck disable=SC2016  # '$dcmtk: ... $' is DCMTK's literal text
 ix_peer dcmtk "DCMTK $(storescu --version 2>&1 | head -n 1 | sed -E 's/^\$dcmtk: (.*) \$$/\1/')"
 
 declare -A FLAG=([bcp195]=+px [bcp195-nd]=+py [bcp195-ex]=+pz)
 END_RE='association from 127\.0\.0\.1:[0-9]+( ended: |: A-P-ABORT, provider reason )'
 
-# expect PROFILE CERT -> the version both meet at: DCMTK's +px/+py reach
-# TLS 1.3 with any certificate, +pz is TLS 1.2 (with ECDSA suites).
-expect_version() { ix_has "${IX_VERSIONS[$1]}" TLSv1.3 && echo TLSv1.3 || echo TLSv1.2; }
+# expect_version PROFILE FLAG -> the version both meet at: DCMTK's +px/+py
+# reach TLS 1.3 with any certificate, +pz is TLS 1.2 (with ECDSA suites).
+expect_version() {
+    if [ "$2" != +pz ] && ix_has "${IX_VERSIONS[$1]}" TLSv1.3; then echo TLSv1.3; else echo TLSv1.2; fi
+}
+
+# Stock DCMTK 3.6.7's offer as a client (DCMTK's dcmtls tables for
+# TSP_Profile_BCP195 / _BCP195_ND / _BCP195_Extended, Camellia absent from
+# OpenSSL; TLS 1.3: OpenSSL's defaults, DCMTK 3.6.7 sets none).
+declare -A STOCK_TLS12=(
+    [+px]="TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 TLS_RSA_WITH_AES_128_CBC_SHA"
+    [+py]="TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"
+    [+pz]="TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 TLS_DHE_RSA_WITH_AES_256_GCM_SHA384")
+STOCK_TLS13="TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256 TLS_AES_128_GCM_SHA256"
+
+# server_pick PROFILE FLAG VERSION AUTH -> the suite our SCP (server
+# preference, table order) picks from stock storescu FLAG's offer.
+server_pick() {
+    local p=$1 flag=$2 v=$3 auth=$4 list offer s
+    if [ "$v" = TLSv1.3 ]; then list=${IX_TLS13[$p]:-} offer=$STOCK_TLS13
+    else list="${IX_TLS12[$p]} ${IX_FALLBACK[$p]:-}" offer=${STOCK_TLS12[$flag]}; fi
+    for s in $list; do
+        ix_has "$offer" "$s" || continue
+        [ "$v" = TLSv1.3 ] || [ "${IX_AUTH[$s]:-}" = "$auth" ] || continue
+        echo "$s"
+        return
+    done
+}
+
+# in_groups PROFILE GROUP: GROUP as our apps log it ("x25519/255bits",
+# "secp256r1", "DH/2048bits") is one of the profile's groups, whichever
+# spelling the table uses (IANA or OpenSSL's P-256/X25519); a TLS 1.2 DHE
+# group ("DH", no name) must have 2048+ bits (R29, M15).
+in_groups() {
+    local g bits=${2#*/}
+    bits=${bits%bits}
+    if [ "${2%%/*}" = DH ]; then
+        [[ $bits =~ ^[0-9]+$ ]] && [ "$bits" -ge 2048 ]
+        return
+    fi
+    for g in ${IX_GROUPS[$1]:-}; do
+        case $g in P-256) g=secp256r1 ;; P-384) g=secp384r1 ;; P-521) g=secp521r1 ;; *) g=${g,,} ;; esac
+        [ "$g" = "${2%%/*}" ] && return 0
+    done
+    return 1
+}
 
 # stock_tls LOG -> "VERSION SUITE" from a stock tool's -d output.
 stock_tls() {
@@ -81,12 +143,14 @@ to_stock() {
     timeout -k 2 30 "$DTP_BIN/dtp-storescu" -v --profile "$scu_profile" \
         +tls "$PKI/client-$cert.key" "$PKI/client-$cert.pem" +cf "$PKI/ca.pem" \
         127.0.0.1 "$port" "$FILE" </dev/null >"$out" 2>&1 || rc=$?
-    local tls v='' s='' why=() note
+    local tls v='' s='' g='' why=() note
     tls=$(grep -Em1 '^[IW]: TLS TLSv[0-9.]+ [A-Z0-9_]+ ' "$out" || true)
-    [ -z "$tls" ] || read -r _ _ v s _ <<< "$tls"
+    [ -z "$tls" ] || read -r _ _ v s g _ <<< "$tls"
+    g=${g#group=}
     if [ "$want" = connect ]; then
         local ev
-        ev=$(expect_version "$scu_profile")
+        ev=$(expect_version "$scu_profile" "$flag")
+        in_groups "$scu_profile" "$g" || why+=("group '${g:-none}' is not one of $scu_profile's")
         [ "$rc" = 0 ] || why+=("dtp-storescu exit $rc: $(grep -E '^E: ' "$out" | head -n 1)")
         [ "$v" = "$ev" ] || why+=("version '${v:-none}', expected $ev")
         grep -qx -- "$v $s" < <(ix_expected_pairs "$scu_profile" "$auth") || why+=("$v $s is not in $scu_profile")
@@ -97,7 +161,7 @@ to_stock() {
         if [ -z "$stored" ] || ! dtp_same_dataset "$FILE" "$stored"; then
             why+=("object not stored identically by stock storescp")
         fi
-        note="$cert certs, storescp $flag; 1 object, dataset byte-identical"
+        note="$cert certs, storescp $flag; group $g; 1 object, dataset byte-identical"
         [ ${#why[@]} -eq 0 ] || note=$(printf '%s; ' "${why[@]}")
         row "$scu_profile" dtp-storescu-\>peer "$([ ${#why[@]} -eq 0 ] && echo 1 || echo 0)" "${v:--}" "${s:--}" "$note" pass
     else
@@ -126,14 +190,18 @@ from_stock() {
     local rc=0
     timeout -k 2 30 storescu -d +tls "$PKI/client-$cert.key" "$PKI/client-$cert.pem" \
         +cf "$PKI/ca.pem" "$flag" 127.0.0.1 "$port" "$FILE" </dev/null >"$out" 2>&1 || rc=$?
-    local line why=() note v='' s=''
+    local line why=() note v='' s='' g=''
     line=$(dtp_wait_line "$END_RE" "$log" || true)
     local tls
     tls=$(grep -Em1 'association from 127\.0\.0\.1:[0-9]+: TLS TLSv' "$log" || true)
-    [[ $tls =~ :\ TLS\ (TLSv[0-9.]+)\ ([A-Z0-9_]+) ]] && v=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]}
+    [[ $tls =~ :\ TLS\ (TLSv[0-9.]+)\ ([A-Z0-9_]+)\ group=([^ ]+) ]] &&
+        v=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]} g=${BASH_REMATCH[3]}
     if [ "$want" = connect ]; then
-        local ev
-        ev=$(expect_version "$scp_profile")
+        local ev pick
+        ev=$(expect_version "$scp_profile" "$flag")
+        pick=$(server_pick "$scp_profile" "$flag" "$ev" "$auth")
+        [ "$s" = "$pick" ] || why+=("suite '${s:-none}', expected our SCP's first choice '${pick:-none}'")
+        in_groups "$scp_profile" "$g" || why+=("group '${g:-none}' is not one of $scp_profile's")
         [ "$rc" = 0 ] || why+=("stock storescu exit $rc: $(grep -E '^(E|F): ' "$out" | head -n 1)")
         [ "$v" = "$ev" ] || why+=("version '${v:-none}', expected $ev")
         grep -qx -- "$v $s" < <(ix_expected_pairs "$scp_profile" "$auth") || why+=("$v $s is not in $scp_profile")
@@ -144,7 +212,7 @@ from_stock() {
         if [ -z "$stored" ] || ! dtp_same_dataset "$FILE" "$stored"; then
             why+=("object not stored identically by dtp-storescp")
         fi
-        note="$cert certs, storescu $flag; 1 object, dataset byte-identical"
+        note="$cert certs, storescu $flag; server's choice; group $g; 1 object, dataset byte-identical"
         [ ${#why[@]} -eq 0 ] || note=$(printf '%s; ' "${why[@]}")
         row "$scp_profile" peer-\>dtp-storescp "$([ ${#why[@]} -eq 0 ] && echo 1 || echo 0)" "${v:--}" "${s:--}" "$note" pass
     else
@@ -165,6 +233,17 @@ for p in bcp195 bcp195-nd bcp195-ex; do
     for cert in rsa ec; do
         to_stock "$p" "${FLAG[$p]}" "$cert" connect
         from_stock "$p" "${FLAG[$p]}" "$cert" connect
+    done
+done
+
+# ---- B.12/B.13 against stock DCMTK's +py (TLS 1.3) and +pz (TLS 1.2)
+for p in bcp195-8996 bcp195-8996-mod; do
+    ix_known_profile "$p"
+    for flag in +py +pz; do
+        for cert in rsa ec; do
+            to_stock "$p" "$flag" "$cert" connect
+            from_stock "$p" "$flag" "$cert" connect
+        done
     done
 done
 

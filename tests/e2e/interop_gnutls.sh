@@ -1,6 +1,7 @@
 #!/bin/bash
 # interop_gnutls.sh PROFILE -- GnuTLS (gnutls-cli / gnutls-serv, package
-# gnutls-bin) against our apps, for the Camellia-GCM suites of E3/K3.
+# gnutls-bin) against our apps, for the Camellia-GCM suites of E3/K3/M21
+# and, under B.12/B.13, the CCM, CCM_8 and ChaCha20 suites one at a time.
 #
 # GnuTLS implements all six Camellia-GCM suites of the Extended BCP195 and
 # CRYPTREC profiles; OpenSSL 3.0 implements none, so the table lists them as
@@ -19,6 +20,16 @@
 #       whose TLS 1.2 list has no ECDSA suite: refused as in (a));
 #   (c) GnuTLS's default priority (NORMAL) connects at the profile's best
 #       version, RSA and ECDSA certificates.
+#   (d) B.12/B.13 only (bcp195-8996, bcp195-8996-mod): the peer offers ONE
+#       suite that OpenSSL leaves out of its defaults or that only B.13
+#       lists: TLS 1.2 ECDHE-ECDSA AES-128-CCM-8 and AES-256-CCM-8 (M21, EC
+#       certificate), TLS 1.2 ChaCha20-Poly1305 with ECDHE-RSA and
+#       ECDHE-ECDSA (M21), TLS 1.3 ChaCha20-Poly1305 (R28, M18), AES-128-CCM
+#       and AES-128-CCM-8 (M18, Q12). Where the profile lists the suite it
+#       must be negotiated, exactly that suite, in both directions; where it
+#       does not (B.12 has no TLS 1.2 ChaCha20/CCM_8 (R21) and no TLS 1.3 CCM
+#       (R28)) the same offer is refused as in (a). Each priority string is
+#       checked first (gnutls-cli -l) to resolve to that one suite.
 #
 # gnutls-serv cannot be told to listen on 127.0.0.1 only, so the script runs
 # in a private network namespace with only a loopback interface (unshare -n;
@@ -55,9 +66,10 @@ ix_load_openssl_names
 ix_peer gnutls "$(gnutls-cli --version 2>&1 | head -n 1)"
 
 # --------------------------------------------------------------- the cases --
-# CASES: "NAME|PRIORITY|CERT|CAMELLIA-SUITE|AES-SUITE"
-# (CAMELLIA-SUITE empty for the NORMAL cases; AES-SUITE empty when only the
-# Camellia suite is offered.)
+# CASES: "NAME|PRIORITY|CERT|CAMELLIA-SUITE|AES-SUITE|ONE-SUITE|ONE-VERSION"
+# (CAMELLIA-SUITE empty for the NORMAL and the one-suite cases; AES-SUITE
+# empty when only the Camellia suite is offered; ONE-SUITE/ONE-VERSION only
+# for the one-suite cases (d).)
 prio() {   # KX CIPHER... -> a TLS 1.2 priority string with exactly these
     local kx=$1 c ciphers=""; shift
     for c in "$@"; do ciphers+=":+$c"; done
@@ -77,6 +89,42 @@ for spec in \
 done
 CASES+=("NORMAL-rsa|NORMAL|rsa||" "NORMAL-ec|NORMAL|ec||")
 
+# (d) One suite per priority string: "VERSION KX CIPHER CERT IANA-SUITE ID"
+# (KX "-" for TLS 1.3, where the suite names no key exchange).
+declare -A ONE_ID=()
+case $PROFILE in
+bcp195-8996 | bcp195-8996-mod)
+    for spec in \
+        "TLSv1.2 ECDHE-ECDSA AES-128-CCM-8 ec TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 0xc0,0xae" \
+        "TLSv1.2 ECDHE-ECDSA AES-256-CCM-8 ec TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8 0xc0,0xaf" \
+        "TLSv1.2 ECDHE-RSA CHACHA20-POLY1305 rsa TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 0xcc,0xa8" \
+        "TLSv1.2 ECDHE-ECDSA CHACHA20-POLY1305 ec TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 0xcc,0xa9" \
+        "TLSv1.3 - CHACHA20-POLY1305 rsa TLS_CHACHA20_POLY1305_SHA256 0x13,0x03" \
+        "TLSv1.3 - AES-128-CCM rsa TLS_AES_128_CCM_SHA256 0x13,0x04" \
+        "TLSv1.3 - AES-128-CCM-8 ec TLS_AES_128_CCM_8_SHA256 0x13,0x05"; do
+        read -r v kx c cert suite id <<< "$spec"
+        if [ "$v" = TLSv1.3 ]; then
+            pr="NONE:+VERS-TLS1.3:+$c:+AEAD:+SIGN-ALL:+GROUP-ALL:+COMP-NULL"
+        else
+            pr=$(prio "$kx" "$c")
+        fi
+        ONE_ID[$suite]=$id
+        CASES+=("$suite|$pr|$cert|||$suite|$v")
+    done ;;
+esac
+
+# The one-suite priority strings resolve, in GnuTLS itself, to exactly that
+# suite (its IANA ID), so a connection can only negotiate that one.
+for c in "${CASES[@]}"; do
+    IFS='|' read -r name pr cert cam aes one onev <<< "$c"
+    [ -n "$one" ] || continue
+    DTP_CHECKS=$((DTP_CHECKS + 1))
+    ids=$(gnutls-cli -l --priority "$pr" 2>&1 |
+          sed -n '/^Cipher suites for /,/^$/ s/.*\t\(0x[0-9a-f]*\), \(0x[0-9a-f]*\)\t.*/\1,\2/p' | paste -sd' ' -)
+    [ "$ids" = "${ONE_ID[$one]}" ] ||
+        dtp_check_fail "priority '$pr' gives suites '${ids:-none}' in GnuTLS, not just $one (${ONE_ID[$one]})"
+done
+
 # The E3/K3 Camellia-GCM suites of the table must be exactly the six above.
 for s in ${IX_TLS12_NA[$PROFILE]:-}; do
     DTP_CHECKS=$((DTP_CHECKS + 1))
@@ -84,9 +132,19 @@ for s in ${IX_TLS12_NA[$PROFILE]:-}; do
         dtp_check_fail "table lists $s as not available with OpenSSL; only Camellia-GCM suites are expected there"
 done
 
-# expect CAMELLIA AES CERT -> "connect SUITE-RE" | "refuse"
+# expect CAMELLIA AES CERT ONE-SUITE ONE-VERSION -> "connect VERSION" | "refuse"
 expect() {
-    local cam=$1 aes=$2 cert=$3 v
+    local cam=$1 aes=$2 cert=$3 one=${4:-} onev=${5:-} v
+    if [ -n "$one" ]; then   # (d): connects iff the profile lists the suite
+        local list=${IX_TLS12[$PROFILE]}
+        [ "$onev" = TLSv1.3 ] && list=${IX_TLS13[$PROFILE]:-}
+        if ix_has "${IX_VERSIONS[$PROFILE]}" "$onev" && ix_has "$list" "$one"; then
+            echo "connect $onev"
+        else
+            echo refuse
+        fi
+        return
+    fi
     if [ -z "$cam" ]; then   # NORMAL: the profile's best version
         v=${IX_VERSIONS[$PROFILE]##* }
         echo "connect $v"
@@ -101,10 +159,14 @@ expect() {
     fi
 }
 
-# allowed VERSION SUITE CAMELLIA AES: the negotiated suite is one the case
-# and the profile allow.
+# allowed VERSION SUITE CAMELLIA AES [ONE-SUITE ONE-VERSION]: the negotiated
+# suite is one the case and the profile allow (for (d): exactly that one).
 allowed() {
-    local v=$1 s=$2 cam=$3 aes=$4
+    local v=$1 s=$2 cam=$3 aes=$4 one=${5:-} onev=${6:-}
+    if [ -n "$one" ]; then
+        [ "$v" = "$onev" ] && [ "$s" = "$one" ]
+        return
+    fi
     if [ -z "$cam" ]; then
         if [ "$v" = TLSv1.3 ]; then ix_has "${IX_TLS13[$PROFILE]:-}" "$s"; else ix_has "${IX_TLS12[$PROFILE]}" "$s"; fi
         return
@@ -128,7 +190,7 @@ record() {   # CASE OK OUTCOME-IF-OK DIRECTION VERSION SUITE NOTE
 # a completed handshake before it closes, so one after the other is slow.
 DIR1=peer-\>dtp-storescp
 for i in "${!CASES[@]}"; do
-    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    IFS="|" read -r name pr cert cam aes one onev <<< "${CASES[$i]}"
     SCP_PORT[$i]=$(dtp_free_port)
     mkdir -p "$DTP_WORK/out-$i"
     dtp_start "scp-$i" "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$PROFILE" \
@@ -137,7 +199,7 @@ for i in "${!CASES[@]}"; do
 done
 pids=()
 for i in "${!CASES[@]}"; do
-    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    IFS="|" read -r name pr cert cam aes one onev <<< "${CASES[$i]}"
     dtp_wait_port "${SCP_PORT[$i]}" 127.0.0.1 10 ||
         dtp_fail "dtp-storescp ($name) did not listen on 127.0.0.1:${SCP_PORT[$i]}"
     timeout -k 2 15 gnutls-cli --x509cafile "$PKI/ca.pem" \
@@ -148,30 +210,32 @@ done
 for pid in "${pids[@]}"; do wait "$pid" || true; done
 END_RE='association from 127\.0\.0\.1:[0-9]+: (TLS TLSv|A-P-ABORT, provider reason )'
 for i in "${!CASES[@]}"; do
-    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    IFS="|" read -r name pr cert cam aes one onev <<< "${CASES[$i]}"
     c="cli-$name"
-    exp=$(expect "$cam" "$aes" "$cert")
+    exp=$(expect "$cam" "$aes" "$cert" "$one" "$onev")
     log=$DTP_WORK/scp-$i.log
-    out=$DTP_WORK/cli-$i.out
+    outf=$DTP_WORK/cli-$i.out
     line=$(dtp_wait_line "$END_RE" "$log" || true)
-    desc=$(grep -m1 '^- Description:' "$out" | sed 's/^- Description: //' || true)
-    offered="offered ${cam:-GnuTLS NORMAL}${aes:+ + $aes}, $cert cert"
+    desc=$(grep -m1 '^- Description:' "$outf" | sed 's/^- Description: //' || true)
+    what=${cam:-GnuTLS NORMAL}${aes:+ + $aes}
+    [ -z "$one" ] || what="only $one ($onev)"
+    offered="offered $what, $cert cert"
     if [[ $line =~ :\ TLS\ (TLSv[0-9.]+)\ ([A-Z0-9_]+) ]]; then
         v=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]}
-        ok=1 why="$offered; GnuTLS: $desc"
-        [ "${exp%% *}" = connect ] || { ok=0; why="expected a refusal, but connected $v $s; $why"; }
-        [ "$exp" = refuse ] || [ "$v" = "${exp#connect }" ] || { ok=0; why="expected ${exp#connect }, got $v; $why"; }
-        allowed "$v" "$s" "$cam" "$aes" || { ok=0; why="negotiated $v $s, not allowed here; $why"; }
-        grep -q 'Handshake was completed' "$out" || { ok=0; why="gnutls-cli did not complete the handshake; $why"; }
-        record "$c" "$ok" pass "$DIR1" "$v" "$s" "$why"
+        ok=1 msg="$offered; GnuTLS: $desc"
+        [ "${exp%% *}" = connect ] || { ok=0; msg="expected a refusal, but connected $v $s; $msg"; }
+        [ "$exp" = refuse ] || [ "$v" = "${exp#connect }" ] || { ok=0; msg="expected ${exp#connect }, got $v; $msg"; }
+        allowed "$v" "$s" "$cam" "$aes" "$one" "$onev" || { ok=0; msg="negotiated $v $s, not allowed here; $msg"; }
+        grep -q 'Handshake was completed' "$outf" || { ok=0; msg="gnutls-cli did not complete the handshake; $msg"; }
+        record "$c" "$ok" pass "$DIR1" "$v" "$s" "$msg"
     elif [[ $line =~ provider\ reason\ ([0-9]+)\ ([A-Z_]+) ]]; then
         got="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
-        ok=1 why="$offered; SCP: $got; GnuTLS: $(grep -m1 -E '\*\*\* Received alert' "$out" | sed 's/^\*\*\* //' || true)"
-        [ "$exp" = refuse ] || { ok=0; why="expected to connect ($exp); $why"; }
-        [ "$got" = "202 NO_SHARED_SUITE" ] || { ok=0; why="expected 202 NO_SHARED_SUITE; $why"; }
-        record "$c" "$ok" pinned "$DIR1" TLSv1.2 "${cam:-NORMAL}${aes:+ + $aes}" "$why"
+        ok=1 msg="$offered; SCP: $got; GnuTLS: $(grep -m1 -E '\*\*\* Received alert' "$outf" | sed 's/^\*\*\* //' || true)"
+        [ "$exp" = refuse ] || { ok=0; msg="expected to connect ($exp); $msg"; }
+        [ "$got" = "202 NO_SHARED_SUITE" ] || { ok=0; msg="expected 202 NO_SHARED_SUITE; $msg"; }
+        record "$c" "$ok" pinned "$DIR1" "${onev:-TLSv1.2}" "${one:-${cam:-NORMAL}${aes:+ + $aes}}" "$msg"
     else
-        record "$c" 0 fail "$DIR1" - "${cam:-NORMAL}" "no SCP log line within 5 s; $offered"
+        record "$c" 0 fail "$DIR1" - "${one:-${cam:-NORMAL}}" "no SCP log line within 5 s; $offered"
     fi
 done
 
@@ -179,7 +243,7 @@ done
 DIR2=dtp-storescu-\>peer
 pids=()
 for i in "${!CASES[@]}"; do
-    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    IFS="|" read -r name pr cert cam aes one onev <<< "${CASES[$i]}"
     port=$(dtp_free_port)
     dtp_start "serv-$i" gnutls-serv --echo --noticket --require-client-cert \
         --x509cafile "$PKI/ca.pem" --x509certfile "$PKI/server-$cert.pem" \
@@ -198,30 +262,33 @@ for i in "${!CASES[@]}"; do
 done
 for pid in "${pids[@]}"; do wait "$pid" || true; done
 for i in "${!CASES[@]}"; do
-    IFS='|' read -r name pr cert cam aes <<< "${CASES[$i]}"
+    IFS="|" read -r name pr cert cam aes one onev <<< "${CASES[$i]}"
     c="serv-$name"
-    exp=$(expect "$cam" "$aes" "$cert")
-    out=$DTP_WORK/scu-$i.out
+    exp=$(expect "$cam" "$aes" "$cert" "$one" "$onev")
+    outf=$DTP_WORK/scu-$i.out
     rc=$(cat "$DTP_WORK/scu-$i.rc" 2>/dev/null || echo none)
-    offered="server accepts ${cam:-GnuTLS NORMAL}${aes:+ + $aes}, $cert cert"
-    tls=$(grep -Em1 '^[IW]: TLS TLSv[0-9.]+ [A-Z0-9_]+ ' "$out" || true)
+    what=${cam:-GnuTLS NORMAL}${aes:+ + $aes}
+    [ -z "$one" ] || what="only $one ($onev)"
+    offered="server accepts $what, $cert cert"
+    tls=$(grep -Em1 '^[IW]: TLS TLSv[0-9.]+ [A-Z0-9_]+ ' "$outf" || true)
     if [ -n "$tls" ]; then
         read -r _ _ v s _ <<< "$tls"
-        ok=1 why="$offered; ${tls#*: }"
-        [ "${exp%% *}" = connect ] || { ok=0; why="expected a refusal, but connected; $why"; }
-        [ "$exp" = refuse ] || [ "$v" = "${exp#connect }" ] || { ok=0; why="expected ${exp#connect }, got $v; $why"; }
-        allowed "$v" "$s" "$cam" "$aes" || { ok=0; why="negotiated $v $s, not allowed here; $why"; }
-        [ "$rc" = 7 ] || { ok=0; why="exit $rc, expected 7 (ACSE timeout after the handshake); $why"; }
-        record "$c" "$ok" pass "$DIR2" "$v" "$s" "$why"
+        ok=1 msg="$offered; ${tls#*: }"
+        [ "${exp%% *}" = connect ] || { ok=0; msg="expected a refusal, but connected; $msg"; }
+        [ "$exp" = refuse ] || [ "$v" = "${exp#connect }" ] || { ok=0; msg="expected ${exp#connect }, got $v; $msg"; }
+        allowed "$v" "$s" "$cam" "$aes" "$one" "$onev" || { ok=0; msg="negotiated $v $s, not allowed here; $msg"; }
+        [ "$rc" = 7 ] || { ok=0; msg="exit $rc, expected 7 (ACSE timeout after the handshake); $msg"; }
+        record "$c" "$ok" pass "$DIR2" "$v" "$s" "$msg"
     else
-        ix_scu_refusal "$out"
+        ix_scu_refusal "$outf"
         reason=$IX_REASON alert=$IX_ALERT
-        ok=1 why="$offered; SCU: ${reason:-no reason}${alert:+ ($alert)}"
-        [ "$exp" = refuse ] || { ok=0; why="expected to connect ($exp); $why"; }
-        [ "$reason" = "209 PEER_ALERT" ] && [[ $alert == *handshake_failure* ]] ||
-            { ok=0; why="expected 209 PEER_ALERT (handshake_failure); $why"; }
-        [ "$rc" = 4 ] || { ok=0; why="exit $rc, expected 4; $why"; }
-        record "$c" "$ok" pinned "$DIR2" TLSv1.2 "${cam:-NORMAL}${aes:+ + $aes}" "$why"
+        ok=1 msg="$offered; SCU: ${reason:-no reason}${alert:+ ($alert)}"
+        [ "$exp" = refuse ] || { ok=0; msg="expected to connect ($exp); $msg"; }
+        if [ "$reason" != "209 PEER_ALERT" ] || [[ $alert != *handshake_failure* ]]; then
+            ok=0 msg="expected 209 PEER_ALERT (handshake_failure); $msg"
+        fi
+        [ "$rc" = 4 ] || { ok=0; msg="exit $rc, expected 4; $msg"; }
+        record "$c" "$ok" pinned "$DIR2" "${onev:-TLSv1.2}" "${one:-${cam:-NORMAL}${aes:+ + $aes}}" "$msg"
     fi
 done
 

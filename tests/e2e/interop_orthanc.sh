@@ -20,10 +20,16 @@
 # port (the scan is kept as evidence in the report). The outcome per profile
 # follows from that offer and our profile table:
 #   rsa: every profile meets Orthanc -- TLS 1.3 except bcp195-ex (TLS 1.2);
-#   ec:  TLS 1.3 for bcp195, bcp195-nd, cryptrec; bcp195-ex cannot meet
-#        Orthanc (no TLS 1.3 in the profile, no ECDSA suite at TLS 1.2 in
-#        Orthanc): pinned refusal, our SCP logs 202 NO_SHARED_SUITE, our SCU
-#        reports Orthanc's handshake_failure alert as 209 PEER_ALERT.
+#   ec:  TLS 1.3 for bcp195, bcp195-nd, cryptrec, bcp195-8996,
+#        bcp195-8996-mod; bcp195-ex cannot meet Orthanc (no TLS 1.3 in the
+#        profile, no ECDSA suite at TLS 1.2 in Orthanc): pinned refusal, our
+#        SCP logs 202 NO_SHARED_SUITE, our SCU reports Orthanc's
+#        handshake_failure alert as 209 PEER_ALERT.
+# B.12/B.13 (bcp195-8996, bcp195-8996-mod) are pinned on top of that model:
+# TLS 1.3 (R5/R6, M34/M35) with TLS_AES_256_GCM_SHA384 in both directions,
+# RSA and ECDSA -- our SCP prefers AES-256 (R25, M18) and so does Orthanc.
+# The key exchange group our side logs is one of the profile's (never
+# X25519 under bcp195-8996-mod, M17/Q2; DHE at TLS 1.2: 2048+ bits, R29).
 #
 # Orthanc listens on every address (1.10.1 cannot bind one), so the script
 # runs in a private network namespace with only a loopback interface
@@ -74,7 +80,7 @@ AUTH=RSA
 expect() {
     local p=$1 dir=$2 v s pref cand
     for v in TLSv1.3 TLSv1.2 TLSv1.1 TLSv1; do
-        ix_has "${IX_VERSIONS[$p]}" "$v" && ix_has "$ORTHANC_VERSIONS" "$v" || continue
+        if ! ix_has "${IX_VERSIONS[$p]}" "$v" || ! ix_has "$ORTHANC_VERSIONS" "$v"; then continue; fi
         if [ "$v" = TLSv1.3 ]; then
             if [ "$dir" = to-scp ]; then pref=${IX_TLS13[$p]:-} cand=$ORTHANC_PREF13
             else pref=$ORTHANC_PREF13 cand=${IX_TLS13[$p]:-}; fi
@@ -95,6 +101,34 @@ expect() {
         return
     done
     echo refuse
+}
+
+# in_groups PROFILE GROUP: GROUP as our apps log it ("x25519/255bits",
+# "secp256r1", "DH/2048bits") is one of the profile's groups (the table in
+# IANA or OpenSSL spelling); a TLS 1.2 DHE group must have 2048+ bits.
+in_groups() {
+    local g bits=${2#*/}
+    bits=${bits%bits}
+    if [ "${2%%/*}" = DH ]; then
+        [[ $bits =~ ^[0-9]+$ ]] && [ "$bits" -ge 2048 ]
+        return
+    fi
+    for g in ${IX_GROUPS[$1]:-}; do
+        case $g in P-256) g=secp256r1 ;; P-384) g=secp384r1 ;; P-521) g=secp521r1 ;; *) g=${g,,} ;; esac
+        [ "$g" = "${2%%/*}" ] && return 0
+    done
+    return 1
+}
+
+# B.12/B.13 against Orthanc, whatever the model above computes.
+declare -A PINNED=([bcp195-8996]="TLSv1.3 TLS_AES_256_GCM_SHA384" [bcp195-8996-mod]="TLSv1.3 TLS_AES_256_GCM_SHA384")
+# pin_model PROFILE EXPECTED DIRECTION: the model's expectation for a B.12/B.13
+# profile is the pinned one (a check of its own).
+pin_model() {
+    [ -n "${PINNED[$1]:-}" ] || return 0
+    DTP_CHECKS=$((DTP_CHECKS + 1))
+    [ "$2" = "${PINNED[$1]}" ] ||
+        dtp_check_fail "$1 $3: the model expects '$2', B.12/B.13 (R5/R6, R25, M18, M35) give '${PINNED[$1]}'"
 }
 
 # json_field NAME FILE: the value of a "NAME" : VALUE line in Orthanc's
@@ -192,6 +226,7 @@ END_RE='association from 127\.0\.0\.1:[0-9]+( ended: |: A-P-ABORT, provider reas
 for p in "${IX_PROFILES[@]}"; do
     c="orthanc-to-scp-$p"
     exp=$(expect "$p" to-scp)
+    pin_model "$p" "$exp" to-scp
     log=$DTP_WORK/scp-$p.log
     mark=$(dtp_log_lines "$log")
     code=$(curl -s -o "$DTP_WORK/$c.json" -w '%{http_code}' -X POST \
@@ -200,9 +235,11 @@ for p in "${IX_PROFILES[@]}"; do
     tls=$(tail -n +"$((mark + 1))" "$log" | grep -Em1 'association from 127\.0\.0\.1:[0-9]+: TLS TLSv' || true)
     DTP_CHECKS=$((DTP_CHECKS + 1))
     if [ "$exp" != refuse ]; then
-        why=() v='' s=''
-        [[ $tls =~ :\ TLS\ (TLSv[0-9.]+)\ ([A-Z0-9_]+) ]] && v=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]}
+        why=() v='' s='' g=''
+        [[ $tls =~ :\ TLS\ (TLSv[0-9.]+)\ ([A-Z0-9_]+)\ group=([^ ]+) ]] &&
+            v=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]} g=${BASH_REMATCH[3]}
         [ "$v $s" = "$exp" ] || why+=("negotiated '${v:-nothing} ${s}', expected '$exp'")
+        in_groups "$p" "$g" || why+=("group '${g:-none}' is not one of $p's")
         [ "$code" = 200 ] || why+=("Orthanc answered HTTP $code: $(tr -d '\n' < "$DTP_WORK/$c.json" | head -c 300)")
         [ "$(json_field FailedInstancesCount "$DTP_WORK/$c.json")" = 0 ] || why+=("Orthanc reports failed instances")
         [[ $line == *" ended: 1 objects stored "* ]] || why+=("SCP did not log 1 object stored: '${line:-nothing within 5 s}'")
@@ -213,7 +250,7 @@ for p in "${IX_PROFILES[@]}"; do
             why+=("stored dataset differs from the sent one")
         fi
         if [ ${#why[@]} -eq 0 ]; then
-            ix_row orthanc "$p" "$DIR1" pass "$v" "$s" "$CERT certs; C-STORE of 1 object (medium-1.dcm), dataset byte-identical"
+            ix_row orthanc "$p" "$DIR1" pass "$v" "$s" "$CERT certs; group $g; C-STORE of 1 object (medium-1.dcm), dataset byte-identical"
         else
             dtp_check_fail "$c: $(printf '%s; ' "${why[@]}")"
             ix_row orthanc "$p" "$DIR1" fail "${v:--}" "${s:--}" "UNEXPECTED: $(printf '%s; ' "${why[@]}")"
@@ -243,18 +280,21 @@ SOP=$(dcmdump -s +P 0008,0018 "$TO_ORTHANC" 2>/dev/null | sed -n 's/^[^[]*\[\([^
 for p in "${IX_PROFILES[@]}"; do
     c="scu-to-orthanc-$p"
     exp=$(expect "$p" to-orthanc)
-    out=$DTP_WORK/$c.out
+    pin_model "$p" "$exp" to-orthanc
+    outf=$DTP_WORK/$c.out
     rc=0
     timeout -k 2 30 "$DTP_BIN/dtp-storescu" -v --profile "$p" -aec ORTHANC \
         +tls "$PKI/client-$CERT.key" "$PKI/client-$CERT.pem" +cf "$PKI/ca.pem" \
-        127.0.0.1 "$DICOM" "$TO_ORTHANC" </dev/null >"$out" 2>&1 || rc=$?
-    tls=$(grep -Em1 '^[IW]: TLS TLSv[0-9.]+ [A-Z0-9_]+ ' "$out" || true)
+        127.0.0.1 "$DICOM" "$TO_ORTHANC" </dev/null >"$outf" 2>&1 || rc=$?
+    tls=$(grep -Em1 '^[IW]: TLS TLSv[0-9.]+ [A-Z0-9_]+ ' "$outf" || true)
     DTP_CHECKS=$((DTP_CHECKS + 1))
     if [ "$exp" != refuse ]; then
-        why=() v='' s=''
-        [ -z "$tls" ] || read -r _ _ v s _ <<< "$tls"
+        why=() v='' s='' g=''
+        [ -z "$tls" ] || read -r _ _ v s g _ <<< "$tls"
+        g=${g#group=}
         [ "$v $s" = "$exp" ] || why+=("negotiated '${v:-nothing} ${s}', expected '$exp'")
-        [ "$rc" = 0 ] || why+=("dtp-storescu exit $rc: $(grep -E '^E: ' "$out" | head -n 2 | tr '\n' ' ')")
+        in_groups "$p" "$g" || why+=("group '${g:-none}' is not one of $p's")
+        [ "$rc" = 0 ] || why+=("dtp-storescu exit $rc: $(grep -E '^E: ' "$outf" | head -n 2 | tr '\n' ' ')")
         # Find the instance by its SOP Instance UID, fetch it, compare, delete.
         curl -sf -o "$DTP_WORK/$c.lookup" -X POST --data "$SOP" "$API/tools/lookup" || true
         oid=$(sed -nE 's/^ *"ID" *: *"([^"]+)".*/\1/p' "$DTP_WORK/$c.lookup" 2>/dev/null | head -n 1)
@@ -267,14 +307,14 @@ for p in "${IX_PROFILES[@]}"; do
         fi
         [ -z "$oid" ] || curl -sf -o /dev/null -X DELETE "$API/instances/$oid" || true
         if [ ${#why[@]} -eq 0 ]; then
-            ix_row orthanc "$p" "$DIR2" pass "$v" "$s" "$CERT certs; C-STORE of 1 object (small-3.dcm), dataset byte-identical in Orthanc"
+            ix_row orthanc "$p" "$DIR2" pass "$v" "$s" "$CERT certs; group $g; C-STORE of 1 object (small-3.dcm), dataset byte-identical in Orthanc"
         else
             dtp_check_fail "$c: $(printf '%s; ' "${why[@]}")"
             ix_row orthanc "$p" "$DIR2" fail "${v:--}" "${s:--}" "UNEXPECTED: $(printf '%s; ' "${why[@]}")"
         fi
     else
         why=()
-        ix_expect_peer_refused "$out" "$rc" "$tls"
+        ix_expect_peer_refused "$outf" "$rc" "$tls"
         reason=$IX_REASON alert=$IX_ALERT
         if [ ${#why[@]} -eq 0 ]; then
             ix_row orthanc "$p" "$DIR2" pinned TLSv1.2 "(profile $p offer)" \

@@ -21,7 +21,7 @@ dtp_e2e(e2e.bind bind.sh LABELS loopback TIMEOUT 60)
 dtp_e2e(e2e.stall stall.sh LABELS loopback TIMEOUT 60)
 
 # 5. Interop with stock DCMTK 3.6.7 storescu/storescp (+py / +pz).
-foreach(profile IN ITEMS bcp195-nd bcp195-ex)
+foreach(profile IN ITEMS bcp195-nd bcp195-ex bcp195-8996 bcp195-8996-mod)
   dtp_e2e(e2e.stock-dcmtk.${profile} stock_dcmtk.sh
     LABELS "loopback;interop" TIMEOUT 60 ARGS ${profile})
 endforeach()

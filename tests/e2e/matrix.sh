@@ -1,33 +1,54 @@
 #!/bin/bash
 # matrix.sh KEYTYPE -- every dtp-storescu profile against every dtp-storescp
-# profile (4 x 4 pairs), with RSA or ECDSA certificates on both sides.
+# profile (6 x 6 pairs), with RSA or ECDSA certificates on both sides.
 #
 # For each pair the script records what really happened -- connected (TLS
 # version, suite, key exchange group, object stored intact) or refused (the
 # SCU's and the SCP's provider reason, C6) -- prints the result as a Markdown
 # table (stdout and $DTP_BUILD_DIR/matrix-KEYTYPE.md) and compares it with the
-# table derived from the profiles (spec/profiles.md, --list-profiles):
+# table derived from the profiles (spec/profiles.md,
+# spec/current-profiles.md, --list-profiles):
 #
-#  * Version: bcp195-ex is TLS 1.2 only (E4); the other three reach TLS 1.3
-#    (B1, N3, K5). So a pair with bcp195-ex on either side meets at TLS 1.2,
-#    every other pair at TLS 1.3.
-#  * Suite: the SCP's preference wins. TLS 1.3: TLS_AES_128_GCM_SHA256 is first
-#    in every profile. TLS 1.2: the first B1/E3 suite usable with the
-#    certificate: ECDHE_RSA_WITH_AES_128_GCM_SHA256 (RSA) or
-#    ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (EC).
-#  * Group: cryptrec offers no X25519 (K3/K5 list only the NIST curves and
-#    ffdhe), so any pair with cryptrec on either side uses P-256, all others
-#    X25519.
-#  * RSA: every profile has the four B1 suites (B1, N2, E2, K2) and TLS 1.3,
-#    so all 16 pairs connect.
+#  * Version: bcp195-ex is TLS 1.2 only (E4); the other five reach TLS 1.3
+#    (B1, N3, K5, R5/R6, M32/M34/M35). So a pair with bcp195-ex on either
+#    side meets at TLS 1.2, every other pair at TLS 1.3.
+#  * Suite: the SCP's preference wins (server preference in every profile).
+#    - TLS 1.3: the seeds' SCPs (bcp195, bcp195-nd, cryptrec) list
+#      TLS_AES_128_GCM_SHA256 first; the B.12/B.13 SCPs list
+#      TLS_AES_256_GCM_SHA384 first (R25, M18). Every SCU offers both, so
+#      the SCP's first suite is chosen.
+#    - TLS 1.2 (only with bcp195-ex on one side): a seed SCP picks its first
+#      B1/E3 suite usable with the certificate, AES-128
+#      (ECDHE_RSA/ECDSA_WITH_AES_128_GCM_SHA256); a B.12/B.13 SCP picks
+#      AES-256 first (R25, M21: ECDHE_RSA/ECDSA_WITH_AES_256_GCM_SHA384),
+#      which bcp195-ex offers. bcp195-ex's own SCP prefers AES-128, which
+#      both B.12 and B.13 SCUs offer (R21/R23, M21).
+#  * Group: X25519 is offered by bcp195, bcp195-nd and bcp195-8996 (first in
+#    their lists, R26/Q2) and by nobody else: bcp195-ex (E5), cryptrec (K3)
+#    and bcp195-8996-mod (M17, Q2: X25519 counts 255 bits) list P-256 first.
+#    - TLS 1.3: the SCU sends one key share, for its first group. An
+#      X25519-first SCU meets an X25519 SCP on x25519; against cryptrec or
+#      bcp195-8996-mod the SCP asks for another share (HelloRetryRequest)
+#      with its first group, secp256r1. A P-256-first SCU gets secp256r1
+#      everywhere (every SCP has P-256).
+#    - TLS 1.2: the SCP picks by its preference among the SCU's groups:
+#      bcp195-ex is on one side and has no X25519, so always secp256r1.
+#  * ALPN/EMS: B.12/B.13 SCUs offer ALPN "dicom", which the seeds' SCPs
+#    ignore, and B.12/B.13 SCPs accept SCUs that send none (R39); every SCU
+#    negotiates EMS, which B.12/B.13 require at TLS 1.2 (R36), so neither
+#    refuses a pair.
+#  * RSA: every profile has ECDHE_RSA AES-GCM at TLS 1.2 (B1, N2, E2, K2, R21,
+#    M21) and all but bcp195-ex have TLS 1.3, so all 36 pairs connect.
 #  * EC: the BCP195 profile's TLS 1.2 list is the B1 RSA suites plus the
 #    RSA-key-exchange fallback (B1, B2); it has no ECDSA suite. Where a pair
-#    can only meet at TLS 1.2 (bcp195-ex on the other side) an ECDSA
+#    can only meet at TLS 1.2 (bcp195 against bcp195-ex) an ECDSA
 #    certificate leaves no shared suite: the SCP refuses with 202
 #    NO_SHARED_SUITE and sends a handshake_failure alert, which the SCU
 #    reports as 209 PEER_ALERT. That holds in both directions (bcp195 SCP with
 #    an EC certificate; bcp195 SCU whose offer has no ECDSA suite for the
-#    bcp195-ex SCP's EC certificate). The SCU exits 4 (TLS refused).
+#    bcp195-ex SCP's EC certificate). The SCU exits 4 (TLS refused). Every
+#    other TLS 1.2 pair has the ECDSA AES-GCM suites on both sides (N3, E3,
+#    R21, M21), so 34 of the 36 pairs connect.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -41,53 +62,97 @@ dtp_init "matrix-$KEYTYPE"
 : "${DTP_BIN:?}" "${DTP_PKI:?}" "${DTP_DATA:?}" "${DTP_BUILD_DIR:?}"
 dtp_need_cmd dcmdump timeout setsid
 PKI=$DTP_PKI
-PROFILES=(bcp195 bcp195-nd bcp195-ex cryptrec)
+PROFILES=(bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod)
+NPAIRS=$((${#PROFILES[@]} * ${#PROFILES[@]}))
 FILE=$DTP_DATA/small/small-1.dcm
 [ -f "$FILE" ] || dtp_fail "fixture $FILE missing"
 
 # ----------------------------------------------------------- expectation --
 # One line per pair: SCU-PROFILE SCP-PROFILE RESULT, where RESULT is
-# "VERSION SUITE GROUP" or "refused SCU-REASON SCP-REASON".
+# "VERSION SUITE GROUP" or "refused SCU-REASON SCP-REASON" (rules above).
 T13=TLS_AES_128_GCM_SHA256
+T256=TLS_AES_256_GCM_SHA384
 R12=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+R256=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
 E12=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+E256=TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
 REFUSED='refused 209/PEER_ALERT 202/NO_SHARED_SUITE'
 case $KEYTYPE in
 rsa) EXPECTED="
-bcp195    bcp195    TLSv1.3 $T13 x25519
-bcp195    bcp195-nd TLSv1.3 $T13 x25519
-bcp195    bcp195-ex TLSv1.2 $R12 x25519
-bcp195    cryptrec  TLSv1.3 $T13 secp256r1
-bcp195-nd bcp195    TLSv1.3 $T13 x25519
-bcp195-nd bcp195-nd TLSv1.3 $T13 x25519
-bcp195-nd bcp195-ex TLSv1.2 $R12 x25519
-bcp195-nd cryptrec  TLSv1.3 $T13 secp256r1
-bcp195-ex bcp195    TLSv1.2 $R12 x25519
-bcp195-ex bcp195-nd TLSv1.2 $R12 x25519
-bcp195-ex bcp195-ex TLSv1.2 $R12 x25519
-bcp195-ex cryptrec  TLSv1.2 $R12 secp256r1
-cryptrec  bcp195    TLSv1.3 $T13 secp256r1
-cryptrec  bcp195-nd TLSv1.3 $T13 secp256r1
-cryptrec  bcp195-ex TLSv1.2 $R12 secp256r1
-cryptrec  cryptrec  TLSv1.3 $T13 secp256r1
+bcp195          bcp195          TLSv1.3 $T13 x25519
+bcp195          bcp195-nd       TLSv1.3 $T13 x25519
+bcp195          bcp195-ex       TLSv1.2 $R12 secp256r1
+bcp195          cryptrec        TLSv1.3 $T13 secp256r1
+bcp195          bcp195-8996     TLSv1.3 $T256 x25519
+bcp195          bcp195-8996-mod TLSv1.3 $T256 secp256r1
+bcp195-nd       bcp195          TLSv1.3 $T13 x25519
+bcp195-nd       bcp195-nd       TLSv1.3 $T13 x25519
+bcp195-nd       bcp195-ex       TLSv1.2 $R12 secp256r1
+bcp195-nd       cryptrec        TLSv1.3 $T13 secp256r1
+bcp195-nd       bcp195-8996     TLSv1.3 $T256 x25519
+bcp195-nd       bcp195-8996-mod TLSv1.3 $T256 secp256r1
+bcp195-ex       bcp195          TLSv1.2 $R12 secp256r1
+bcp195-ex       bcp195-nd       TLSv1.2 $R12 secp256r1
+bcp195-ex       bcp195-ex       TLSv1.2 $R12 secp256r1
+bcp195-ex       cryptrec        TLSv1.2 $R12 secp256r1
+bcp195-ex       bcp195-8996     TLSv1.2 $R256 secp256r1
+bcp195-ex       bcp195-8996-mod TLSv1.2 $R256 secp256r1
+cryptrec        bcp195          TLSv1.3 $T13 secp256r1
+cryptrec        bcp195-nd       TLSv1.3 $T13 secp256r1
+cryptrec        bcp195-ex       TLSv1.2 $R12 secp256r1
+cryptrec        cryptrec        TLSv1.3 $T13 secp256r1
+cryptrec        bcp195-8996     TLSv1.3 $T256 secp256r1
+cryptrec        bcp195-8996-mod TLSv1.3 $T256 secp256r1
+bcp195-8996     bcp195          TLSv1.3 $T13 x25519
+bcp195-8996     bcp195-nd       TLSv1.3 $T13 x25519
+bcp195-8996     bcp195-ex       TLSv1.2 $R12 secp256r1
+bcp195-8996     cryptrec        TLSv1.3 $T13 secp256r1
+bcp195-8996     bcp195-8996     TLSv1.3 $T256 x25519
+bcp195-8996     bcp195-8996-mod TLSv1.3 $T256 secp256r1
+bcp195-8996-mod bcp195          TLSv1.3 $T13 secp256r1
+bcp195-8996-mod bcp195-nd       TLSv1.3 $T13 secp256r1
+bcp195-8996-mod bcp195-ex       TLSv1.2 $R12 secp256r1
+bcp195-8996-mod cryptrec        TLSv1.3 $T13 secp256r1
+bcp195-8996-mod bcp195-8996     TLSv1.3 $T256 secp256r1
+bcp195-8996-mod bcp195-8996-mod TLSv1.3 $T256 secp256r1
 " ;;
 ec) EXPECTED="
-bcp195    bcp195    TLSv1.3 $T13 x25519
-bcp195    bcp195-nd TLSv1.3 $T13 x25519
-bcp195    bcp195-ex $REFUSED
-bcp195    cryptrec  TLSv1.3 $T13 secp256r1
-bcp195-nd bcp195    TLSv1.3 $T13 x25519
-bcp195-nd bcp195-nd TLSv1.3 $T13 x25519
-bcp195-nd bcp195-ex TLSv1.2 $E12 x25519
-bcp195-nd cryptrec  TLSv1.3 $T13 secp256r1
-bcp195-ex bcp195    $REFUSED
-bcp195-ex bcp195-nd TLSv1.2 $E12 x25519
-bcp195-ex bcp195-ex TLSv1.2 $E12 x25519
-bcp195-ex cryptrec  TLSv1.2 $E12 secp256r1
-cryptrec  bcp195    TLSv1.3 $T13 secp256r1
-cryptrec  bcp195-nd TLSv1.3 $T13 secp256r1
-cryptrec  bcp195-ex TLSv1.2 $E12 secp256r1
-cryptrec  cryptrec  TLSv1.3 $T13 secp256r1
+bcp195          bcp195          TLSv1.3 $T13 x25519
+bcp195          bcp195-nd       TLSv1.3 $T13 x25519
+bcp195          bcp195-ex       $REFUSED
+bcp195          cryptrec        TLSv1.3 $T13 secp256r1
+bcp195          bcp195-8996     TLSv1.3 $T256 x25519
+bcp195          bcp195-8996-mod TLSv1.3 $T256 secp256r1
+bcp195-nd       bcp195          TLSv1.3 $T13 x25519
+bcp195-nd       bcp195-nd       TLSv1.3 $T13 x25519
+bcp195-nd       bcp195-ex       TLSv1.2 $E12 secp256r1
+bcp195-nd       cryptrec        TLSv1.3 $T13 secp256r1
+bcp195-nd       bcp195-8996     TLSv1.3 $T256 x25519
+bcp195-nd       bcp195-8996-mod TLSv1.3 $T256 secp256r1
+bcp195-ex       bcp195          $REFUSED
+bcp195-ex       bcp195-nd       TLSv1.2 $E12 secp256r1
+bcp195-ex       bcp195-ex       TLSv1.2 $E12 secp256r1
+bcp195-ex       cryptrec        TLSv1.2 $E12 secp256r1
+bcp195-ex       bcp195-8996     TLSv1.2 $E256 secp256r1
+bcp195-ex       bcp195-8996-mod TLSv1.2 $E256 secp256r1
+cryptrec        bcp195          TLSv1.3 $T13 secp256r1
+cryptrec        bcp195-nd       TLSv1.3 $T13 secp256r1
+cryptrec        bcp195-ex       TLSv1.2 $E12 secp256r1
+cryptrec        cryptrec        TLSv1.3 $T13 secp256r1
+cryptrec        bcp195-8996     TLSv1.3 $T256 secp256r1
+cryptrec        bcp195-8996-mod TLSv1.3 $T256 secp256r1
+bcp195-8996     bcp195          TLSv1.3 $T13 x25519
+bcp195-8996     bcp195-nd       TLSv1.3 $T13 x25519
+bcp195-8996     bcp195-ex       TLSv1.2 $E12 secp256r1
+bcp195-8996     cryptrec        TLSv1.3 $T13 secp256r1
+bcp195-8996     bcp195-8996     TLSv1.3 $T256 x25519
+bcp195-8996     bcp195-8996-mod TLSv1.3 $T256 secp256r1
+bcp195-8996-mod bcp195          TLSv1.3 $T13 secp256r1
+bcp195-8996-mod bcp195-nd       TLSv1.3 $T13 secp256r1
+bcp195-8996-mod bcp195-ex       TLSv1.2 $E12 secp256r1
+bcp195-8996-mod cryptrec        TLSv1.3 $T13 secp256r1
+bcp195-8996-mod bcp195-8996     TLSv1.3 $T256 secp256r1
+bcp195-8996-mod bcp195-8996-mod TLSv1.3 $T256 secp256r1
 " ;;
 esac
 declare -A want=()
@@ -95,7 +160,7 @@ while read -r scu scp rest; do
     [ -n "$scu" ] || continue
     want[$scu/$scp]=$rest
 done <<< "$EXPECTED"
-[ ${#want[@]} -eq 16 ] || dtp_fail "internal: expected table has ${#want[@]} pairs, not 16"
+[ ${#want[@]} -eq "$NPAIRS" ] || dtp_fail "internal: expected table has ${#want[@]} pairs, not $NPAIRS"
 
 # ------------------------------------------------------------------ SCPs --
 declare -A port=() outdir=()
@@ -144,11 +209,26 @@ for scu in "${PROFILES[@]}"; do
             # The SCP logs the same version/suite/group as the SCU (B6). (The
             # SCP prints the group's size only where OpenSSL gives it the
             # peer's ephemeral key: TLS 1.3, not TLS 1.2.)
+            # Pairs run one after the other, so the SCP's last TLS line is
+            # this association's.
+            scp_tls=$(grep -E 'association from 127\.0\.0\.1:[0-9]+: TLS ' "$log" | tail -n 1 || true)
             if [ -n "$tls" ]; then
                 read -r v s g <<< "$tls"
-                grep -Eq "association from 127\.0\.0\.1:[0-9]+: TLS $v $s group=$g(/[0-9]+bits)? peer=" "$log" ||
-                    why+=("SCP log has no 'TLS $v $s group=$g' line")
+                [[ $scp_tls =~ :\ TLS\ $v\ $s\ group=$g(/[0-9]+bits)?\ peer= ]] ||
+                    why+=("SCP logged '${scp_tls:-no TLS line}', not 'TLS $v $s group=$g'")
             fi
+            # ALPN (R39): a B.12/B.13 SCU offers "dicom"; only a B.12/B.13
+            # SCP selects it (the seeds' SCPs have no ALPN), and then both
+            # sides log alpn=dicom.
+            alpn=no
+            [[ $scu == bcp195-8996* && $scp == bcp195-8996* ]] && alpn=yes
+            for side in SCU SCP; do
+                line=$(grep -E "^TLS: profile $scu: " "$scu_log" || true)
+                [ "$side" = SCU ] || line=$scp_tls
+                has=no
+                [[ $line == *" alpn=dicom"* ]] && has=yes
+                [ "$has" = "$alpn" ] || why+=("$side: alpn=dicom logged: $has, expected $alpn")
+            done
             # Exactly one complete file: no temporary (.part) left behind.
             mapfile -t stored < <(find "${outdir[$scp]}" -mindepth 1)
             if [ ${#stored[@]} -ne 1 ] || [[ ${stored[0]##*/} == .* ]]; then
@@ -210,7 +290,7 @@ cat "$DTP_WORK/matrix.md"
 cp "$DTP_WORK/matrix.md" "$DTP_BUILD_DIR/matrix-$KEYTYPE.md"
 
 if [ ${#mismatches[@]} -gt 0 ]; then
-    dtp_fail "${#mismatches[@]} of 16 pairs differ from the expected table:
+    dtp_fail "${#mismatches[@]} of $NPAIRS pairs differ from the expected table:
 $(printf '  %s\n' "${mismatches[@]}")"
 fi
-echo "PASS: all 16 pairs as expected ($KEYTYPE); table in $DTP_BUILD_DIR/matrix-$KEYTYPE.md"
+echo "PASS: all $NPAIRS pairs as expected ($KEYTYPE); table in $DTP_BUILD_DIR/matrix-$KEYTYPE.md"

@@ -32,9 +32,9 @@ foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-
   endforeach()
 endforeach()
 
-# 2. 4 x 4 profile matrix: 32 associations, connected and refused ones.
+# 2. 6 x 6 profile matrix: 72 associations, connected and refused ones.
 foreach(keytype IN ITEMS rsa ec)
-  dtp_valgrind(matrix.${keytype} 600 matrix.sh ${keytype})
+  dtp_valgrind(matrix.${keytype} 1200 matrix.sh ${keytype})
 endforeach()
 
 # 3. Failure paths: each ends an association process (or the SCU) through
