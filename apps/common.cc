@@ -12,7 +12,7 @@
 
 DtpTlsOptions::DtpTlsOptions()
     : enabled(OFFalse), keyFile(NULL), certFile(NULL), profileKey("bcp195-8996"), caFile(NULL), caDir(NULL),
-      crlFile(NULL), dhFile(NULL), passwordSpec(NULL), verify(DTP_VERIFY_REQUIRE), relaxKeySizes(OFFalse),
+      crlFile(NULL), dhFile(NULL), passwordSpec(NULL), verify(DTP_VERIFY_REQUIRE), relaxKeySizes(OFFalse), allowNoEms(OFFalse),
       handshakeTimeoutMs(15000), keylogFile(NULL), sessionFile(NULL)
 {
 }
@@ -145,6 +145,7 @@ void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server)
     }
     cmd.addOption("--ignore-peer-cert", "-ic", "don't verify peer certificate (logged as a warning)");
     cmd.addOption("--relax-key-sizes", "accept keys below the profile's RFC 7525 \"should\"\nsizes (bcp195 only, B5; logged)");
+    cmd.addOption("--allow-no-ems", "accept TLS 1.2 peers without the extended master\nsecret (RFC 7627), which B.12/B.13 refuse (R36;\nlogged)");
     if (server)
         cmd.addOption("--dhparam", "+dp", 1, "[f]ilename: string",
                       "DH parameters (default: RFC 7919 ffdhe group of\nthe profile minimum)");
@@ -275,6 +276,8 @@ void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOpt
     cmd.endOptionBlock();
     if (cmd.findOption("--relax-key-sizes"))
         opt.relaxKeySizes = OFTrue;
+    if (cmd.findOption("--allow-no-ems"))
+        opt.allowNoEms = OFTrue;
     if (cmd.findOption("--handshake-timeout")) {
         OFCmdSignedInt s;
         app.checkValue(cmd.getValueAndCheckMinMax(s, 1, 3600));
@@ -335,6 +338,7 @@ DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &
     cfg.dh_file = opt.dhFile;
     cfg.verify = opt.verify;
     cfg.relax_key_sizes = opt.relaxKeySizes != OFFalse;
+    cfg.allow_no_ems = opt.allowNoEms != OFFalse;
     cfg.handshake_timeout_ms = opt.handshakeTimeoutMs;
     cfg.keylog_file = opt.keylogFile;
     cfg.session_file = opt.sessionFile;
@@ -452,9 +456,10 @@ void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app)
            "listed per profile, except bcp195's fallback suite (static RSA, B2); the listed signature\n"
            "algorithms apply to both sides' handshake signatures. Under B.12/B.13 the SCU offers ALPN \"dicom\" and the SCP refuses a client whose\n"
            "ALPN list lacks it (R39); the SCU sends SNI when the peer is named by a DNS name (R38, Q9);\n"
-           "TLS 1.2 requires the extended master secret (R36); no 0-RTT data (R41); TLS 1.3 session\n"
-           "tickets are encrypted and authenticated with keys made when the SCP starts, never\n"
-           "stored, and expire after OpenSSL's 2-hour session timeout (R37)."
+           "TLS 1.2 requires the extended master secret (R36; --allow-no-ems, logged, accepts legacy\n"
+           "peers without it); no 0-RTT data (R41); TLS 1.3 session tickets are encrypted and\n"
+           "authenticated with keys made when the SCP starts, never stored, and expire after\n"
+           "OpenSSL's 2-hour session timeout (R37)."
         << OFendl;
     for (size_t i = 0; i < dtp_profile_count(); i++)
         printProfile(out, dtp_profile_at(i));

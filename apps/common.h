@@ -66,6 +66,7 @@ struct DtpTlsOptions {
     const char *passwordSpec; /* file:..., env:..., pass:... */
     int verify;
     OFBool relaxKeySizes;
+    OFBool allowNoEms;
     int handshakeTimeoutMs;
     const char *keylogFile;
     const char *sessionFile;

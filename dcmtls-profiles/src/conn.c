@@ -407,9 +407,10 @@ static int check_negotiated(dtp_conn *conn)
         snprintf(in->peer_key_type, sizeof in->peer_key_type, "%s", dtp__key_type(pk));
     }
 
-    int rc = dtp_check_session(conn->ctx->profile, in, conn->ctx->relax_key_sizes, &conn->error);
+    int rc = dtp_check_session(conn->ctx->profile, in, conn->ctx->relax_key_sizes, conn->ctx->allow_no_ems,
+                               &conn->error);
     if (rc == DTP_OK && conn->error.detail[0]) {
-        dtp__log(conn->ctx, DTP_LOG_WARN, "%s", conn->error.detail); /* a relaxed minimum (B5) */
+        dtp__log(conn->ctx, DTP_LOG_WARN, "%s", conn->error.detail); /* a relaxation (B5, R36) */
         conn->error.detail[0] = '\0';
     }
     return rc;

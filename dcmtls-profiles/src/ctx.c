@@ -232,6 +232,7 @@ static bool hello_offers_tls13(SSL *ssl)
 static int client_hello_cb(SSL *ssl, int *al, void *arg)
 {
     const struct dtp_profile *p = arg;
+    const dtp_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
     const unsigned char *ext;
     size_t len;
     bool has_versions = SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len) == 1;
@@ -240,7 +241,7 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
         dtp__conn_refuse_hello(ssl, DTP_R_VERSION_REFUSED);
         return SSL_CLIENT_HELLO_ERROR;
     }
-    if (p->require_ems && !(p->max_version >= DTP_TLS1_3 && hello_offers_tls13(ssl)) &&
+    if (p->require_ems && !(ctx && ctx->allow_no_ems) && !(p->max_version >= DTP_TLS1_3 && hello_offers_tls13(ssl)) &&
         SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_extended_master_secret, &ext, &len) != 1) {
         *al = SSL_AD_HANDSHAKE_FAILURE;
         dtp__conn_refuse_hello(ssl, DTP_R_EMS_MISSING);
@@ -761,6 +762,7 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
     ctx->role = cfg->role;
     ctx->verify = cfg->verify;
     ctx->relax_key_sizes = cfg->relax_key_sizes;
+    ctx->allow_no_ems = cfg->allow_no_ems && p->require_ems;
     ctx->handshake_timeout_ms = cfg->handshake_timeout_ms > 0 ? cfg->handshake_timeout_ms : 15000;
     ctx->log = cfg->log;
     ctx->log_user = cfg->log_user;
@@ -779,6 +781,10 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
     }
     if (cfg->relax_key_sizes)
         dtp__log(ctx, DTP_LOG_WARN, "B5 key-size minimums of profile %s are relaxed by explicit option", p->key);
+    if (ctx->allow_no_ems)
+        dtp__log(ctx, DTP_LOG_WARN,
+                 "R36 relaxed by explicit option: profile %s accepts TLS 1.2 peers without extended master secret",
+                 p->key);
 
     ctx->default_security_cb = SSL_CTX_get_security_callback(ctx->ssl_ctx);
     SSL_CTX_set_security_callback(ctx->ssl_ctx, security_cb);

@@ -16,6 +16,7 @@ struct dtp_ctx {
     int role;
     int verify;
     bool relax_key_sizes;
+    bool allow_no_ems;
     int handshake_timeout_ms;
     char keylog_file[512];
     SSL_SESSION *session;     /* client: the session to offer next */

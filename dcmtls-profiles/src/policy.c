@@ -56,7 +56,8 @@ static void note_relaxed(struct dtp_error *err, const char *what, int bits, int 
              n ? "; " : "", what, bits, min);
 }
 
-int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, bool relax, struct dtp_error *err)
+int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, bool relax, bool allow_no_ems,
+                      struct dtp_error *err)
 {
     if (err) {
         err->code = DTP_OK;
@@ -75,9 +76,15 @@ int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, 
 
     /* R36: without EMS a TLS 1.2 session is open to the triple handshake;
      * TLS 1.3 always binds the session to its handshake. */
-    if (p->require_ems && in->version <= DTP_TLS1_2 && !in->ems)
-        return fail(err, DTP_R_EMS_MISSING, "the peer did not negotiate extended_master_secret (RFC 7627) in %s",
-                    dtp_tls_version_name(in->version));
+    if (p->require_ems && in->version <= DTP_TLS1_2 && !in->ems) {
+        if (!allow_no_ems)
+            return fail(err, DTP_R_EMS_MISSING, "the peer did not negotiate extended_master_secret (RFC 7627) in %s",
+                        dtp_tls_version_name(in->version));
+        if (err)
+            snprintf(err->detail, sizeof err->detail,
+                     "R36 relaxed by option: %s session without extended master secret accepted",
+                     dtp_tls_version_name(in->version));
+    }
     /* R39: a backend refuses a foreign ALPN inside the handshake; this
      * catches one that let it through. */
     if (in->alpn[0] && (!p->alpn || strcmp(in->alpn, p->alpn) != 0))

@@ -397,6 +397,26 @@ scu_case ems-srv-off-tls12 127.0.0.1 "$EXP_NO_EMS" TLSv1.2 "s_server TLS 1.2 wit
 scu_case ems-srv-off-tls13 127.0.0.1 connect TLSv1.3 \
     "s_server TLS 1.3, OpenSSL config without extended master secret" \
     -env "OPENSSL_CONF=$NOEMS_CNF" -- -tls1_3
+# The explicit, logged override (Q1): an SCP with --allow-no-ems serves the
+# same legacy client, flags the session "no-ems" and says what it relaxed.
+if [ "$EXP_NO_EMS" != connect ]; then
+    IX_SCP_PORT['legacy']=$(dtp_free_port)
+    mkdir -p "$DTP_WORK/out-legacy"
+    dtp_start scp-legacy "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$PROFILE" --allow-no-ems \
+        +tls "$PKI/server-rsa.key" "$PKI/server-rsa.pem" +cf "$PKI/ca.pem" \
+        --handshake-timeout 5 -od "$DTP_WORK/out-legacy" -v "${IX_SCP_PORT['legacy']}"
+    dtp_wait_port "${IX_SCP_PORT['legacy']}" 127.0.0.1 10 ||
+        dtp_fail "dtp-storescp --allow-no-ems did not listen on 127.0.0.1:${IX_SCP_PORT['legacy']}"
+    scp_case ems-off-allowed legacy connect TLSv1.2 "TLS 1.2 without EMS, SCP with --allow-no-ems (R36 relaxed)" \
+        -env "OPENSSL_CONF=$NOEMS_CNF" -out 'Extended master secret: no' -line ' no-ems' \
+        -- -tls1_2 -cert "$PKI/client-rsa.pem" -key "$PKI/client-rsa.key"
+    CASE=ems-off-allowed-logged
+    ok=0; has '^W: R36 relaxed by option: TLSv1\.2 session without extended master secret accepted' \
+        "$DTP_WORK/scp-legacy.log" || ok=1
+    check "$ok" "the SCP did not log the relaxation (R36 relaxed by option)"
+    ok=0; has '^W: R36 relaxed by explicit option' "$DTP_WORK/scp-legacy.log" || ok=1
+    check "$ok" "the SCP did not log at start that R36 is relaxed"
+fi
 
 # =================================================================== 7. SNI
 # s_server -servername NAME -cert2/-key2: a client naming NAME is switched to

@@ -23,7 +23,7 @@ static int check(const char *profile, struct dtp_session_info *in, bool relax, s
     const struct dtp_profile *p = dtp_profile_find(profile, NULL);
     if (!p)
         return -1;
-    return dtp_check_session(p, in, relax, err);
+    return dtp_check_session(p, in, relax, false, err);
 }
 
 static int b12_tls13_ok(void)
@@ -76,6 +76,9 @@ static int ems_required_in_tls12(void)
     CHECK_REASON(DTP_R_EMS_MISSING, check("bcp195-8996", &in, false, &e), e.detail); /* R36 */
     CHECK_REASON(DTP_R_EMS_MISSING, check("bcp195-8996-mod", &in, false, &e), e.detail);
     CHECK_REASON(DTP_OK, check("bcp195-nd", &in, false, &e), e.detail); /* seeds: not a requirement */
+    /* Q1: the explicit, logged override. */
+    CHECK_REASON(DTP_OK, dtp_check_session(dtp_profile_find("bcp195-8996", NULL), &in, false, true, &e), e.detail);
+    CHECK(strstr(e.detail, "R36 relaxed by option") != NULL);
     /* TLS 1.3 binds the session to the handshake anyway. */
     in = session(DTP_TLS1_3, "TLS_AES_128_GCM_SHA256", "secp256r1", 256);
     in.ems = false;

@@ -221,6 +221,10 @@ struct dtp_config {
     /* B5: relax the "should" key-size minimums of a profile that allows it;
      * refused (DTP_R_CONFIG_INVALID) for a profile where they are "shall". */
     bool relax_key_sizes;
+    /* R36, Q1: accept TLS 1.2 peers without the extended master secret
+     * where the profile requires it (legacy stacks such as OpenSSL 1.0.2);
+     * explicit and logged. No effect where the profile does not require it. */
+    bool allow_no_ems;
     int handshake_timeout_ms; /* <= 0: 30000 */
     const char *keylog_file;  /* NSS key log for tshark, debugging only */
     /* Client: keep the last TLS session (ticket) in this file and offer it
@@ -289,10 +293,12 @@ struct dtp_session_info {
 /* Checks a negotiated session against a profile: version, suite, the
  * peer's ephemeral key, the peer certificate key, EMS (R36) and ALPN
  * (R39); sets info->downgraded (B6). Needs no TLS library: the same
- * policy for every backend. relax_key_sizes as in dtp_config (the caller
- * logs it). Returns DTP_OK or a reason code with err filled. */
+ * policy for every backend. relax_key_sizes and allow_no_ems as in
+ * dtp_config. Returns DTP_OK or a reason code with err filled; on DTP_OK,
+ * err->detail says what a relaxation let through (for the caller to log),
+ * "" if nothing. */
 int dtp_check_session(const struct dtp_profile *profile, struct dtp_session_info *info, bool relax_key_sizes,
-                      struct dtp_error *err);
+                      bool allow_no_ems, struct dtp_error *err);
 
 /* Wraps fd (a connected socket; the caller keeps ownership of the fd).
  * Writes use MSG_NOSIGNAL: a vanished peer is an IO_ERROR, never SIGPIPE. */
