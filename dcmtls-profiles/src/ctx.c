@@ -262,7 +262,8 @@ int dtp__apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, struct
      * legacy renegotiation options are left unset). Server preference so
      * the profile's order decides. R36: OpenSSL negotiates EMS by default
      * (SSL_OP_NO_EXTENDED_MASTER_SECRET stays clear); require_ems is
-     * checked after the handshake. */
+     * enforced by the ClientHello callback (server) and after the
+     * handshake (both roles). */
     uint64_t opts = SSL_OP_NO_COMPRESSION;
     if (role == DTP_ROLE_SERVER) {
         opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;

@@ -2,7 +2,8 @@
 # interop_scan.sh PROFILE -- TLS scanners look at dtp-storescp --profile
 # PROFILE as an auditor would: sslscan (package sslscan) and nmap's
 # ssl-enum-ciphers script (package nmap). One dtp-storescp with an RSA and
-# one with an ECDSA certificate; for each, every scanner must find:
+# one with an ECDSA certificate (two such pairs where the profile requires
+# EMS, see below); for each, every scanner must find:
 #
 #   - exactly the versions and (version, suite) pairs the profile table
 #     allows for that certificate type -- no extra suite, no missing
@@ -30,17 +31,32 @@
 #   - TLS_FALLBACK_SCSV honoured (sslscan), where the profile has a version
 #     to fall back to.
 #
-# EMS (R36): under B.12/B.13 ("EMS required" in the table) the SCP refuses,
-# with handshake_failure and 216 EMS_MISSING, a ClientHello that offers
-# neither TLS 1.3 nor extended_master_secret (RFC 7627 5.2). sslscan 2.0.7
-# and nmap's ssl-enum-ciphers build their TLS 1.2 hellos by hand without
-# that extension, so there they see TLS 1.3 only; each scanner's missing TLS
-# 1.2 is recorded as a pinned refusal (the SCP must have logged 216), and an
-# openssl s_client sweep (which sends EMS) stands in for their TLS 1.2 view:
-# every TLS 1.2 suite OpenSSL has (certificate, DH or anonymous key
-# exchange) one at a time -- exactly the profile's are accepted, incl.
-# B.13's CCM, CCM_8 and ChaCha20 -- the server's order, and the curves, one
-# at a time (X25519 where the table has it, reported as "X25519, 253 bits").
+# EMS (R36, Q1): under B.12/B.13 ("EMS required" in the table) the SCP
+# refuses, with handshake_failure and 216 EMS_MISSING, a ClientHello that
+# offers neither TLS 1.3 nor extended_master_secret (RFC 7627 5.2). nmap's
+# ssl-enum-ciphers and sslscan 2.0.7's protocol probe build their TLS 1.2
+# hellos by hand without that extension (sslscan then lists no TLS 1.2
+# suite). So under these two profiles the scanners scan two SCP pairs (RSA
+# and EC certificate each), and each row's note starts with which one:
+#   - "SCP --allow-no-ems": started with the explicit, logged override (Q1)
+#     that accepts TLS 1.2 peers without EMS. Every check above applies in
+#     full, exactly as for a profile without the EMS requirement, so the
+#     scanners themselves must see B.13's TLS 1.2 CCM, CCM_8 and ChaCha20
+#     suites (versions, every (version, suite) pair, server order, groups,
+#     X25519, compression, renegotiation, fallback SCSV). The SCP must have
+#     logged "W: R36 relaxed by explicit option" at start and no 216.
+#   - "SCP default (EMS required)": no option, the server as deployed. Each
+#     scanner must see no TLS 1.2 at all, recorded as a pinned refusal for
+#     which the SCP must have logged 216 EMS_MISSING (a TLS 1.2 suite found
+#     there fails), and exactly the TLS 1.3 part of the checks above. The
+#     openssl s_client sweep is kept here, because only it shows that this
+#     server, without the override, offers exactly the TLS 1.2 table to a
+#     client that sends EMS: every TLS 1.2 suite OpenSSL has (certificate,
+#     DH or anonymous key exchange) one at a time -- exactly the profile's
+#     are accepted, incl. B.13's CCM, CCM_8 and ChaCha20 -- the server's
+#     order, and the curves, one at a time (X25519 where the table has it,
+#     reported as "X25519, 253 bits"); the versions over both certificates
+#     take TLS 1.2 from it. s_client's renegotiation check runs at both pairs.
 #
 # The SCP requires a client certificate (-rc, the default): sslscan 2.0 sends
 # the one given with --certs/--pk and completes its handshakes; without it,
@@ -139,28 +155,49 @@ ix_peer nmap "$(nmap --version 2>&1 | head -n 1)"
 ix_peer openssl "$(openssl version)"
 DIR=scan-\>dtp-storescp
 
+# The SCP pairs (RSA + EC certificate each) the scanners scan: "strict",
+# dtp-storescp as deployed; under an EMS-requiring profile also "relaxed",
+# started with --allow-no-ems (Q1). TAG[kind] opens the notes of a pair's
+# rows, so the report says which SCP a row is about (empty where the profile
+# has one pair only).
+KINDS=(strict)
+declare -A TAG=([strict]="")
+if [ "$EMS_REQ" = 1 ]; then
+    KINDS+=(relaxed)
+    TAG[strict]="SCP default (EMS required), "
+    TAG[relaxed]="SCP --allow-no-ems, "
+fi
+# sid KIND CERT: the name of one SCP (its port key, log scp-NAME.log, scan
+# outputs): rsa, ec for the strict pair; noems-rsa, noems-ec for the relaxed.
+sid() { if [ "$1" = relaxed ]; then echo "noems-$2"; else echo "$2"; fi; }
+
 declare -A PORT=()
-for cert in rsa ec; do
-    PORT[$cert]=$(dtp_free_port)
-    mkdir -p "$DTP_WORK/out-$cert"
-    dtp_start "scp-$cert" "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$PROFILE" \
-        +tls "$PKI/server-$cert.key" "$PKI/server-$cert.pem" +cf "$PKI/ca.pem" \
-        --handshake-timeout 5 -od "$DTP_WORK/out-$cert" "${PORT[$cert]}"
+for kind in "${KINDS[@]}"; do
+    opt=()
+    [ "$kind" = strict ] || opt=(--allow-no-ems)
+    for cert in rsa ec; do
+        id=$(sid "$kind" "$cert")
+        PORT[$id]=$(dtp_free_port)
+        mkdir -p "$DTP_WORK/out-$id"
+        dtp_start "scp-$id" "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$PROFILE" "${opt[@]}" \
+            +tls "$PKI/server-$cert.key" "$PKI/server-$cert.pem" +cf "$PKI/ca.pem" \
+            --handshake-timeout 5 -od "$DTP_WORK/out-$id" "${PORT[$id]}"
+    done
 done
-for cert in rsa ec; do
-    dtp_wait_port "${PORT[$cert]}" 127.0.0.1 10 ||
-        dtp_fail "dtp-storescp ($cert) did not listen on 127.0.0.1:${PORT[$cert]}"
+for id in "${!PORT[@]}"; do
+    dtp_wait_port "${PORT[$id]}" 127.0.0.1 10 ||
+        dtp_fail "dtp-storescp ($id) did not listen on 127.0.0.1:${PORT[$id]}"
 done
 
-# All four scans at once (the SCP forks per connection).
+# All scans at once (the SCP forks per connection).
 pids=()
-for cert in rsa ec; do
-    timeout -k 2 90 sslscan --no-colour --xml="$DTP_WORK/sslscan-$cert.xml" \
+for id in "${!PORT[@]}"; do
+    timeout -k 2 90 sslscan --no-colour --xml="$DTP_WORK/sslscan-$id.xml" \
         --certs="$PKI/client-rsa.pem" --pk="$PKI/client-rsa.key" \
-        "127.0.0.1:${PORT[$cert]}" >"$DTP_WORK/sslscan-$cert.txt" 2>&1 &
+        "127.0.0.1:${PORT[$id]}" >"$DTP_WORK/sslscan-$id.txt" 2>&1 &
     pids+=("$!")
-    timeout -k 2 90 nmap -Pn -n --script ssl-enum-ciphers -p "${PORT[$cert]}" 127.0.0.1 \
-        >"$DTP_WORK/nmap-$cert.txt" 2>&1 &
+    timeout -k 2 90 nmap -Pn -n --script ssl-enum-ciphers -p "${PORT[$id]}" 127.0.0.1 \
+        >"$DTP_WORK/nmap-$id.txt" 2>&1 &
     pids+=("$!")
 done
 for pid in "${pids[@]}"; do wait "$pid" || true; done
@@ -184,34 +221,51 @@ diff_note() {
     local miss extra
     miss=$(comm -23 <(echo "$1" | sed '/^$/d') <(echo "$2" | sed '/^$/d') | paste -sd, -)
     extra=$(comm -13 <(echo "$1" | sed '/^$/d') <(echo "$2" | sed '/^$/d') | paste -sd, -)
-    echo "${miss:+missing: $miss; }${extra:+extra: $extra}"
+    echo "${miss:+missing: $miss}${miss:+${extra:+; }}${extra:+extra: $extra}"
 }
-# scan_expected PAIRS GOT: what a scanner must have found: PAIRS, less the
-# TLS 1.2 ones where the profile requires EMS and the scanner (no EMS) found
-# no TLS 1.2 at all (its refusal is pinned by ems_refused).
+# scan_expected KIND PAIRS: what a scanner must find at an SCP of KIND: PAIRS,
+# less the TLS 1.2 ones at the strict pair of an EMS-requiring profile (the
+# scanners offer no EMS; their refusal is pinned by ems_refused).
 scan_expected() {
-    if [ "$EMS_REQ" = 1 ] && ! grep -q '^TLSv1\.2 ' <<< "$2"; then
-        grep -v '^TLSv1\.2 ' <<< "$1" || true
+    if [ "$EMS_REQ" = 1 ] && [ "$1" = strict ]; then
+        grep -v '^TLSv1\.2 ' <<< "$2" || true
     else
-        printf '%s\n' "$1"
+        printf '%s\n' "$2"
     fi
 }
-# ems_refused PEER CERT GOT PAIRS: under an EMS-requiring profile, a scanner
-# that found no TLS 1.2 although the profile has TLS 1.2 suites for CERT: a
-# pinned refusal if the SCP logged 216 EMS_MISSING for its hellos.
+# ems_refused PEER KIND CERT GOT PAIRS: at the strict pair of an EMS-requiring
+# profile whose table has TLS 1.2 suites for CERT, the scanner's TLS 1.2 must
+# have been refused: it found none (GOT), and the SCP logged 216 EMS_MISSING
+# for the hellos (R36).
 ems_refused() {
-    local peer=$1 cert=$2 got=$3 pairs=$4 n
-    [ "$EMS_REQ" = 1 ] && grep -q '^TLSv1\.2 ' <<< "$pairs" && ! grep -q '^TLSv1\.2 ' <<< "$got" || return 0
-    n=$(grep -c 'provider reason 216 EMS_MISSING' "$DTP_WORK/scp-$cert.log" || true)
+    local peer=$1 kind=$2 cert=$3 got=$4 pairs=$5 id n why=()
+    [ "$EMS_REQ" = 1 ] && [ "$kind" = strict ] && grep -q '^TLSv1\.2 ' <<< "$pairs" || return 0
+    id=$(sid "$kind" "$cert")
+    n=$(grep -c 'provider reason 216 EMS_MISSING' "$DTP_WORK/scp-$id.log" || true)
     DTP_CHECKS=$((DTP_CHECKS + 1))
-    if [ "$n" -gt 0 ]; then
+    ! grep -q '^TLSv1\.2 ' <<< "$got" ||
+        why+=("TLS 1.2 found although the scanner offers no EMS: $(grep '^TLSv1\.2 ' <<< "$got" | awk '{print $2}' | paste -sd' ' -)")
+    [ "$n" -gt 0 ] || why+=("the SCP logged no 216 EMS_MISSING")
+    if [ ${#why[@]} -eq 0 ]; then
         ix_row "$peer" "$PROFILE" "$DIR" pinned TLSv1.2 "(TLS 1.2 without EMS)" \
-            "$cert cert: the scanner offers no extended_master_secret; the SCP refused its TLS 1.2 hellos with handshake_failure, 216 EMS_MISSING ($n in the SCP log; R36, RFC 7627 5.2); s_client (EMS) sees TLS 1.2 below"
+            "${TAG[$kind]}$cert cert: the scanner offers no extended_master_secret; the SCP refused its TLS 1.2 hellos with handshake_failure, 216 EMS_MISSING ($n in the SCP log; R36, RFC 7627 5.2); the SCP --allow-no-ems rows show the scanner's TLS 1.2 view, s_client (EMS) this SCP's"
     else
-        dtp_check_fail "$peer: $cert cert: no TLS 1.2 found, and the SCP logged no 216 EMS_MISSING"
+        dtp_check_fail "$peer: ${TAG[$kind]}$cert cert: $(printf '%s; ' "${why[@]}")"
         ix_row "$peer" "$PROFILE" "$DIR" fail TLSv1.2 "(TLS 1.2 without EMS)" \
-            "UNEXPECTED: $cert cert: no TLS 1.2 found, and the SCP logged no 216 EMS_MISSING"
+            "UNEXPECTED: ${TAG[$kind]}$cert cert: $(printf '%s; ' "${why[@]}")"
     fi
+}
+
+# relaxed_logged CERT: the relaxed SCP with CERT logged the override at
+# start (Q1: explicit and logged) and refused no hello for want of EMS.
+relaxed_logged() {
+    local log n rc=0
+    log=$DTP_WORK/scp-$(sid relaxed "$1").log
+    grep -q '^W: R36 relaxed by explicit option: ' "$log" || rc=1
+    ix_check "$rc" "dtp-storescp" "${TAG[relaxed]}$1 cert: no 'W: R36 relaxed by explicit option' logged at start"
+    n=$(grep -c 'provider reason 216 EMS_MISSING' "$log" || true)
+    ix_check "$([ "$n" = 0 ] && echo 0 || echo 1)" "dtp-storescp" \
+        "${TAG[relaxed]}$1 cert: the SCP refused $n hellos with 216 EMS_MISSING despite the option"
 }
 
 # check_row PEER OK VERSION SUITE NOTE: a pass row, or a fail row + failed check.
@@ -226,11 +280,11 @@ check_row() {
     fi
 }
 
-# check_order PEER CERT SEQ PAIRS: per version, the suites in SEQ ("VERSION
+# check_order PEER LABEL SEQ PAIRS: per version, the suites in SEQ ("VERSION
 # SUITE" lines in the scanner's order) come in the table's order (the
 # server's preference: R25, M23; B.12/B.13 put AES-256 first).
 check_order() {
-    local peer=$1 cert=$2 seq=$3 pairs=$4 v want got ok=1 note=""
+    local peer=$1 label=$2 seq=$3 pairs=$4 v want got ok=1 note=""
     for v in $(versions_of "$pairs"); do
         want=$(order_of "$v" "$pairs")
         got=$(awk -v v="$v" '$1 == v { print $2 }' <<< "$seq" | paste -sd' ' -)
@@ -239,7 +293,7 @@ check_order() {
         [ "$got" = "$want" ] || { ok=0; note+=" (expected $want)"; }
     done
     [ -n "$note" ] || return 0
-    check_row "$peer" "$ok" "$(versions_of "$pairs")" "(server order)" "$cert cert: $note"
+    check_row "$peer" "$ok" "$(versions_of "$pairs")" "(server order)" "$label: $note"
 }
 
 # The table against the standard: B.12/B.13 suites and groups in order (a
@@ -262,16 +316,20 @@ if ix_has "$NO_X25519" "$PROFILE"; then
         dtp_check_fail "--list-profiles: $PROFILE lists X25519 (groups: $PGROUPS)"
 fi
 
-all_versions=""
-for cert in rsa ec; do
+# Each SCP: the strict pair, then (EMS required) the relaxed one.
+declare -A ALLV=()
+for sc in $(for kind in "${KINDS[@]}"; do echo "$kind:rsa $kind:ec"; done); do
+    kind=${sc%:*} cert=${sc#*:}
+    id=$(sid "$kind" "$cert") cn="${TAG[$kind]}$cert cert"
+    [ "$kind" = strict ] || relaxed_logged "$cert"
     auth=RSA
     [ "$cert" = ec ] && auth=ECDSA
     all_expected=$(ix_expected_pairs "$PROFILE" "$auth")
 
     # ----------------------------------------------------------- sslscan --
-    xml=$DTP_WORK/sslscan-$cert.xml txt=$DTP_WORK/sslscan-$cert.txt
+    xml=$DTP_WORK/sslscan-$id.xml txt=$DTP_WORK/sslscan-$id.txt
     if [ ! -s "$xml" ]; then
-        check_row sslscan 0 - - "$cert cert: sslscan wrote no XML: $(tail -n 3 "$txt" | tr '\n' ' ')"
+        check_row sslscan 0 - - "$cn: sslscan wrote no XML: $(tail -n 3 "$txt" | tr '\n' ' ')"
     else
         got=$(sed -nE 's/.*<cipher status="(accepted|preferred)" sslversion="([^"]+)".* cipher="([^"]+)".*/\2 \3/p' "$xml" |
               while read -r v s; do
@@ -282,16 +340,16 @@ for cert in rsa ec; do
                   while read -r t n; do
                       case "$t $n" in "tls 1.0") echo TLSv1 ;; tls*) echo "TLSv$n" ;; *) echo "SSLv$n" ;; esac
                   done | sort -u | tr '\n' ' ' | sed 's/ $//')
-        expected=$(scan_expected "$all_expected" "$got")
+        expected=$(scan_expected "$kind" "$all_expected")
         exp_versions=$(versions_of "$expected")
         n_exp=$(grep -c . <<< "$expected" || true)
-        ems_refused sslscan "$cert" "$got" "$all_expected"
-        ok=1 note="$cert cert: $(grep -c . <<< "$got" || true) of $n_exp expected (version, suite) pairs accepted"
+        ems_refused sslscan "$kind" "$cert" "$got" "$all_expected"
+        ok=1 note="$cn: $(grep -c . <<< "$got" || true) of $n_exp expected (version, suite) pairs accepted"
         d=$(diff_note "$expected" "$got")
         [ -z "$d" ] || { ok=0; note+="; $d"; }
         [ "$enabled" = "$exp_versions" ] || { ok=0; note+="; protocols enabled: '$enabled', expected '$exp_versions'"; }
         check_row sslscan "$ok" "$enabled" "$(awk '{print $2}' <<< "$got" | sort -u | paste -sd' ' -)" "$note"
-        all_versions+=" $enabled"
+        ALLV[$kind]+=" $enabled"
 
         # Server order: sslscan finds the suites of a version one by one,
         # each time the server's choice among those left, so it lists them in
@@ -301,7 +359,7 @@ for cert in rsa ec; do
                   [ "$v" = TLSv1.0 ] && v=TLSv1
                   echo "$v ${IX_IANA[$s]:-$s}"
               done)
-        check_order sslscan "$cert" "$seq" "$expected"
+        check_order sslscan "$cn" "$seq" "$expected"
 
         # Groups (by IANA ID): TLS 1.3 all of the profile's; TLS 1.2 (sslscan
         # lists curves only) the profile's curves -- with the ECDSA
@@ -309,7 +367,7 @@ for cert in rsa ec; do
         # client's curve list also limits the curve of the server's
         # certificate (RFC 4492 5.1).
         groups_got=$(sed -nE 's/.*<group sslversion="([^"]+)" bits="([0-9]+)" name="([^"]+)" id="([^"]+)".*/\1|\2|\3|\4/p' "$xml" |
-                     while IFS='|' read -r v _ g id; do echo "$v $(group_of_id "$id" "$g")"; done | sort -u)
+                     while IFS='|' read -r v _ g gid; do echo "$v $(group_of_id "$gid" "$g")"; done | sort -u)
         groups_exp=$(for v in $exp_versions; do
                          for g in $PGROUPS; do
                              if [ "$v" = TLSv1.3 ]; then echo "$v $g"
@@ -318,7 +376,7 @@ for cert in rsa ec; do
                                   { [ "$cert" = rsa ] || [ "$g" = secp256r1 ]; }; then echo "$v $g"; fi
                          done
                      done | sort -u)
-        ok=1 note="$cert cert: key exchange groups $(awk '{print $2}' <<< "$groups_got" | sort -u | paste -sd' ' -)"
+        ok=1 note="$cn: key exchange groups $(awk '{print $2}' <<< "$groups_got" | sort -u | paste -sd' ' -)"
         d=$(diff_note "$groups_exp" "$groups_got")
         [ -z "$d" ] || { ok=0; note+="; $d"; }
         check_row sslscan "$ok" "$exp_versions" "(groups)" "$note"
@@ -330,20 +388,20 @@ for cert in rsa ec; do
             ok=1
             grep -q '^TLSv1.3 x25519$' <<< "$groups_got" || ok=0
             check_row sslscan "$ok" "$exp_versions" "(X25519)" \
-                "$cert cert: X25519 (0x001d) offered as the table says (R26): sslscan reports ${x_lines:-nothing}"
+                "$cn: X25519 (0x001d) offered as the table says (R26): sslscan reports ${x_lines:-nothing}"
         else
             ok=1
             [ -z "$x_lines" ] || ok=0
             check_row sslscan "$ok" "$exp_versions" "(no X25519)" \
-                "$cert cert: no X25519 (0x001d) accepted, as the table says (E5, K3, M17/Q2)${x_lines:+; sslscan reports $x_lines}"
+                "$cn: no X25519 (0x001d) accepted, as the table says (E5, K3, M17/Q2)${x_lines:+; sslscan reports $x_lines}"
         fi
 
         # TLS_FALLBACK_SCSV: honoured wherever there is a lower version.
         if grep -q 'Server supports TLS Fallback SCSV' "$txt"; then
-            check_row sslscan 1 "$exp_versions" "(fallback SCSV)" "$cert cert: Server supports TLS Fallback SCSV"
+            check_row sslscan 1 "$exp_versions" "(fallback SCSV)" "$cn: Server supports TLS Fallback SCSV"
         else
             check_row sslscan 0 "$exp_versions" "(fallback SCSV)" \
-                "$cert cert: sslscan: $(grep -A1 'TLS Fallback SCSV:' "$txt" | tail -n 1)"
+                "$cn: sslscan: $(grep -A1 'TLS Fallback SCSV:' "$txt" | tail -n 1)"
         fi
 
         # Renegotiation (RSA certificate; sslscan tests it over TLS 1.0 only).
@@ -351,49 +409,49 @@ for cert in rsa ec; do
             reneg=$(sed -nE 's/.*<renegotiation supported="([01])" secure="([01])".*/\1 \2/p' "$xml")
             line=$(grep -A1 'TLS renegotiation:' "$txt" | tail -n 1)
             if [ "$reneg" = "1 1" ]; then
-                check_row sslscan 1 TLSv1 "(renegotiation)" "secure renegotiation supported: '$line'"
+                check_row sslscan 1 TLSv1 "(renegotiation)" "${TAG[$kind]}secure renegotiation supported: '$line'"
             elif ! ix_has "$exp_versions" TLSv1; then
                 DTP_CHECKS=$((DTP_CHECKS + 1))
                 ix_row sslscan "$PROFILE" "$DIR" peer-fault TLSv1 "(renegotiation)" \
-                    "sslscan says '$line' (XML: supported=${reneg%% *} secure=${reneg##* }): sslscan 2.0.7 tests renegotiation over TLS 1.0 only, which $PROFILE refuses (201 VERSION_REFUSED); s_client -tls1_2 below sees RFC 5746 secure renegotiation"
+                    "${TAG[$kind]}sslscan says '$line' (XML: supported=${reneg%% *} secure=${reneg##* }): sslscan 2.0.7 tests renegotiation over TLS 1.0 only, which $PROFILE refuses (201 VERSION_REFUSED); s_client -tls1_2 below sees RFC 5746 secure renegotiation"
             else
-                check_row sslscan 0 TLSv1 "(renegotiation)" "sslscan says '$line' although TLS 1.0 is allowed"
+                check_row sslscan 0 TLSv1 "(renegotiation)" "${TAG[$kind]}sslscan says '$line' although TLS 1.0 is allowed"
             fi
             if grep -q 'OpenSSL version does not support compression' "$txt"; then
                 DTP_CHECKS=$((DTP_CHECKS + 1))
                 ix_row sslscan "$PROFILE" "$DIR" peer-fault - "(compression)" \
-                    "sslscan cannot test compression: 'OpenSSL version does not support compression' (Debian's build has no zlib); nmap's compressors list below stands in"
+                    "${TAG[$kind]}sslscan cannot test compression: 'OpenSSL version does not support compression' (Debian's build has no zlib); nmap's compressors list below stands in"
             else
                 c=$(sed -nE 's/.*<compression supported="([01])".*/\1/p' "$xml")
-                check_row sslscan "$([ "$c" = 0 ] && echo 1 || echo 0)" - "(compression)" "compression supported=${c:-?}"
+                check_row sslscan "$([ "$c" = 0 ] && echo 1 || echo 0)" - "(compression)" "${TAG[$kind]}compression supported=${c:-?}"
             fi
         fi
     fi
 
     # -------------------------------------------------------------- nmap --
-    nm=$DTP_WORK/nmap-$cert.txt
+    nm=$DTP_WORK/nmap-$id.txt
     got=$(awk '/^\|   (TLSv1(\.[0-3])?|SSLv[23]):/ { v = $2; sub(/:$/, "", v); if (v == "TLSv1.0") v = "TLSv1" }
                /^\|       TLS_/ { s = $2; sub(/^TLS_AKE_WITH_/, "TLS_", s); print v, s }' "$nm" | sort -u)
     if ! grep -q 'ssl-enum-ciphers' "$nm"; then
-        check_row nmap 0 - - "$cert cert: nmap printed no ssl-enum-ciphers result: $(tail -n 3 "$nm" | tr '\n' ' ')"
+        check_row nmap 0 - - "$cn: nmap printed no ssl-enum-ciphers result: $(tail -n 3 "$nm" | tr '\n' ' ')"
         continue
     fi
     versions=$(versions_of "$got")
-    expected=$(scan_expected "$all_expected" "$got")
+    expected=$(scan_expected "$kind" "$all_expected")
     exp_versions=$(versions_of "$expected")
     n_exp=$(grep -c . <<< "$expected" || true)
-    ems_refused nmap "$cert" "$got" "$all_expected"
-    ok=1 note="$cert cert: $(grep -c . <<< "$got" || true) of $n_exp expected (version, suite) pairs accepted"
+    ems_refused nmap "$kind" "$cert" "$got" "$all_expected"
+    ok=1 note="$cn: $(grep -c . <<< "$got" || true) of $n_exp expected (version, suite) pairs accepted"
     d=$(diff_note "$expected" "$got")
     [ -z "$d" ] || { ok=0; note+="; $d"; }
     [ "$versions" = "$exp_versions" ] || { ok=0; note+="; versions '$versions', expected '$exp_versions'"; }
     check_row nmap "$ok" "$versions" "$(awk '{print $2}' <<< "$got" | sort -u | paste -sd' ' -)" "$note"
-    all_versions+=" $versions"
+    ALLV[$kind]+=" $versions"
     # nmap lists a version's suites in the server's order ("cipher
     # preference: server").
     seq=$(awk '/^\|   (TLSv1(\.[0-3])?|SSLv[23]):/ { v = $2; sub(/:$/, "", v); if (v == "TLSv1.0") v = "TLSv1" }
                /^\|       TLS_/ { s = $2; sub(/^TLS_AKE_WITH_/, "TLS_", s); print v, s }' "$nm")
-    check_order nmap "$cert" "$seq" "$expected"
+    check_order nmap "$cn" "$seq" "$expected"
     # Key exchange: nmap offers every group, so the server picks its first
     # one (server preference): for ECDHE and TLS 1.3 the profile's first
     # (EC) group; a DHE group has 2048+ bits (R29, M15).
@@ -415,7 +473,7 @@ for cert in rsa ec; do
             [ "$k1" = dh ] && [ "${k2:-0}" -ge 2048 ] || bad+=("$v $s: $k1 $k2")
         fi
     done <<< "$kx"
-    note="$cert cert: key exchange seen: $(printf '%s\n' "${seen[@]}" | sort -u | paste -sd' ' -); expected ECDHE/TLS 1.3 group: $first_ec"
+    note="$cn: key exchange seen: $(printf '%s\n' "${seen[@]}" | sort -u | paste -sd' ' -); expected ECDHE/TLS 1.3 group: $first_ec"
     [ ${#bad[@]} -eq 0 ] || { ok=0; note+="; differs: $(printf '%s, ' "${bad[@]}")"; }
     if [ ${#seen[@]} -gt 0 ]; then
         check_row nmap "$ok" "$versions" "(key exchange)" "$note"
@@ -428,16 +486,17 @@ for cert in rsa ec; do
         ok=1
         [ "$comps" = NULL ] && [ "$ncomp" = "$n12" ] || ok=0
         check_row nmap "$ok" "$(tr ' ' '\n' <<< "$versions" | grep -v TLSv1.3 | paste -sd' ' - || true)" "(compression)" \
-            "$cert cert: compressors offered by the server: ${comps:-none listed} ($ncomp of $n12 TLS <= 1.2 sections)"
+            "$cn: compressors offered by the server: ${comps:-none listed} ($ncomp of $n12 TLS <= 1.2 sections)"
     fi
 done
 
 # ------------------------------------------ s_client TLS 1.2 sweep (EMS) --
-# Where the scanners cannot see TLS 1.2 (EMS required, see above), OpenSSL's
-# s_client, which sends EMS, takes their place for TLS 1.2: every suite
-# OpenSSL has with certificate, DH or anonymous key exchange, one at a
-# time; then the server's order (offer what it accepts, note its choice,
-# take that away, again); then the curves one at a time.
+# At the strict pair of an EMS-requiring profile, where the scanners cannot
+# see TLS 1.2 (see above), OpenSSL's s_client, which sends EMS, looks at TLS
+# 1.2 of the server as deployed: every suite OpenSSL has with certificate,
+# DH or anonymous key exchange, one at a time; then the server's order
+# (offer what it accepts, note its choice, take that away, again); then the
+# curves one at a time.
 SWEEP=()
 while read -r iana _ ossl ver kx au _; do
     [ "$ver" != TLSv1.3 ] || continue
@@ -473,11 +532,11 @@ if [ "$EMS_REQ" = 1 ]; then
         [ "$cert" = ec ] && auth=ECDSA
         exp12=$(ix_expected_pairs "$PROFILE" "$auth" | grep '^TLSv1\.2 ' || true)
         got12=$(cat "$DTP_WORK/sweep-$cert.txt")
-        ok=1 note="$cert cert: s_client -tls1_2 (EMS), ${#SWEEP[@]} suites one at a time: $(grep -c . <<< "$got12" || true) accepted"
+        ok=1 note="${TAG[strict]}$cert cert: s_client -tls1_2 (EMS), ${#SWEEP[@]} suites one at a time: $(grep -c . <<< "$got12" || true) accepted"
         d=$(diff_note "$exp12" "$got12")
         [ -z "$d" ] || { ok=0; note+="; $d"; }
         check_row openssl "$ok" TLSv1.2 "$(awk '{print $2}' <<< "$got12" | paste -sd' ' -)" "$note"
-        [ -z "$got12" ] || all_versions+=" TLSv1.2"
+        [ -z "$got12" ] || ALLV[strict]+=" TLSv1.2"
 
         # Server order: the table's, whatever order the client offers in
         # (here the reverse).
@@ -490,7 +549,7 @@ if [ "$EMS_REQ" = 1 ]; then
             seq+="TLSv1.2 $s"$'\n'
             left=$(tr ' ' '\n' <<< "$left" | grep -vx -- "$s" | paste -sd' ' - || true)
         done
-        check_order openssl "$cert" "$seq" "$exp12"
+        check_order openssl "${TAG[strict]}$cert cert" "$seq" "$exp12"
 
         # Curves at TLS 1.2, one at a time: the profile's (ECDSA
         # certificate: its own curve P-256 only, RFC 4492 5.1); X25519 only
@@ -506,38 +565,41 @@ if [ "$EMS_REQ" = 1 ]; then
                     x_note="; s_client reports '$(sed -nE 's/^Server Temp Key: //p' "$DTP_WORK/curve-$cert-$g.out" | head -n 1)'"
             fi
         done
-        ok=1 note="$cert cert: curves accepted at TLS 1.2: ${cgot[*]:-none}$x_note"
+        ok=1 note="${TAG[strict]}$cert cert: curves accepted at TLS 1.2: ${cgot[*]:-none}$x_note"
         [ "${cgot[*]:-}" = "${cexp[*]:-}" ] || { ok=0; note+="; expected ${cexp[*]:-none}"; }
         check_row openssl "$ok" TLSv1.2 "(curves)" "$note"
     done
 fi
 
-# Over both certificates: exactly the profile's versions (N1, E1, K1: no
-# TLS 1.0/1.1 except under bcp195); TLS 1.2 from s_client where the
-# scanners cannot see it (EMS).
-DTP_CHECKS=$((DTP_CHECKS + 1))
-union=$(words "$all_versions" | paste -sd' ' -)
+# Per SCP pair, over both certificates: exactly the profile's versions (N1,
+# E1, K1: no TLS 1.0/1.1 except under bcp195); at the strict pair of an
+# EMS-requiring profile TLS 1.2 from s_client (the scanners cannot see it).
+# Then secure renegotiation (C5), as a TLS 1.2 client sees it.
 want=$(words "${IX_VERSIONS[$PROFILE]}" | paste -sd' ' -)
-who="the scanners"
-[ "$EMS_REQ" = 0 ] || who="the scanners (TLS 1.2: s_client, EMS)"
-if [ "$union" = "$want" ]; then
-    ix_row sslscan+nmap "$PROFILE" "$DIR" pass "${IX_VERSIONS[$PROFILE]}" "(versions, both certs)" \
-        "versions seen by $who equal the profile's: $union"
-else
-    dtp_check_fail "versions seen by $who: '$union', profile: '$want'"
-    ix_row sslscan+nmap "$PROFILE" "$DIR" fail "$union" "(versions, both certs)" "UNEXPECTED: profile allows '$want'"
-fi
+for kind in "${KINDS[@]}"; do
+    DTP_CHECKS=$((DTP_CHECKS + 1))
+    union=$(words "${ALLV[$kind]:-}" | paste -sd' ' -)
+    who="the scanners"
+    [ "$EMS_REQ" = 0 ] || [ "$kind" = relaxed ] || who="the scanners (TLS 1.2: s_client, EMS)"
+    if [ "$union" = "$want" ]; then
+        ix_row sslscan+nmap "$PROFILE" "$DIR" pass "${IX_VERSIONS[$PROFILE]}" "(versions, both certs)" \
+            "${TAG[$kind]}versions seen by $who equal the profile's: $union"
+    else
+        dtp_check_fail "${TAG[$kind]}versions seen by $who: '$union', profile: '$want'"
+        ix_row sslscan+nmap "$PROFILE" "$DIR" fail "$union" "(versions, both certs)" \
+            "UNEXPECTED: ${TAG[$kind]}versions seen by $who: profile allows '$want'"
+    fi
 
-# Secure renegotiation (C5), as a TLS 1.2 client sees it.
-outf=$DTP_WORK/s_client-reneg.out
-timeout -k 2 15 openssl s_client -connect "127.0.0.1:${PORT[rsa]}" -tls1_2 \
-    -cert "$PKI/client-rsa.pem" -key "$PKI/client-rsa.key" -CAfile "$PKI/ca.pem" \
-    </dev/null >"$outf" 2>&1 || true
-if grep -q '^Secure Renegotiation IS supported' "$outf" && grep -q '^Compression: NONE' "$outf"; then
-    check_row openssl 1 TLSv1.2 "$(sed -n 's/^ *Cipher *: *//p' "$outf" | head -n 1 | { read -r s; echo "${IX_IANA[$s]:-$s}"; })" \
-        "s_client -tls1_2: 'Secure Renegotiation IS supported' (RFC 5746), 'Compression: NONE'"
-else
-    check_row openssl 0 TLSv1.2 - "s_client -tls1_2: $(grep -E '^(Secure Renegotiation|Compression|New,)' "$outf" | tr '\n' ' ')"
-fi
+    outf=$DTP_WORK/s_client-reneg-$kind.out
+    timeout -k 2 15 openssl s_client -connect "127.0.0.1:${PORT[$(sid "$kind" rsa)]}" -tls1_2 \
+        -cert "$PKI/client-rsa.pem" -key "$PKI/client-rsa.key" -CAfile "$PKI/ca.pem" \
+        </dev/null >"$outf" 2>&1 || true
+    if grep -q '^Secure Renegotiation IS supported' "$outf" && grep -q '^Compression: NONE' "$outf"; then
+        check_row openssl 1 TLSv1.2 "$(sed -n 's/^ *Cipher *: *//p' "$outf" | head -n 1 | { read -r s; echo "${IX_IANA[$s]:-$s}"; })" \
+            "${TAG[$kind]}s_client -tls1_2: 'Secure Renegotiation IS supported' (RFC 5746), 'Compression: NONE'"
+    else
+        check_row openssl 0 TLSv1.2 - "${TAG[$kind]}s_client -tls1_2: $(grep -E '^(Secure Renegotiation|Compression|New,)' "$outf" | tr '\n' ' ')"
+    fi
+done
 
 ix_done
