@@ -106,7 +106,7 @@ BEGIN {
     # Fixed orders; anything else is appended in order of appearance.
     np = split("openssl gnutls dcmtk orthanc sslscan nmap sslscan+nmap", po, " ")
     for (i = 1; i <= np; i++) prank[po[i]] = i
-    nprof = split("bcp195 bcp195-nd bcp195-ex cryptrec", prof, " ")
+    nprof = split("bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod", prof, " ")
     for (i = 1; i <= nprof; i++) profrank[prof[i]] = i
     nd = split("peer->dtp-storescp dtp-storescu->peer scan->dtp-storescp peer->s_server", dord, " ")
     for (i = 1; i <= nd; i++) drank[dord[i]] = i
