@@ -34,7 +34,7 @@ endforeach()
 
 # 2. 6 x 6 profile matrix: 72 associations, connected and refused ones.
 foreach(keytype IN ITEMS rsa ec)
-  dtp_valgrind(matrix.${keytype} 1200 matrix.sh ${keytype})
+  dtp_valgrind(matrix.${keytype} 600 matrix.sh ${keytype})
 endforeach()
 
 # 3. Failure paths: each ends an association process (or the SCU) through
