@@ -1,99 +1,40 @@
 /*
- * One TLS connection: handshake within a deadline, the post-handshake
- * check against the profile, blocking I/O for DCMTK, and the mapping of
- * every OpenSSL failure to one row of the reason table (C6).
+ * One TLS connection, backend-neutral: the handshake within a deadline, the
+ * post-handshake check against the profile (policy.c), blocking I/O for
+ * DCMTK with write coalescing, the linger that lets a peer read our alert,
+ * "not TLS at all" detection, and the details that make a reason row
+ * readable (C6). The TLS library is reached through ctx->be only.
  */
 #include "internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
-
-#include <openssl/err.h>
-#include <openssl/x509.h>
-
-/* A DCMTK P-DATA PDU arrives as a 12-byte header write and a body write;
- * held back, the header shares the body's first record (one record per
- * PDU instead of two). Anything up to this size waits for the next write. */
-#define DTP_HOLD_MAX 64
-#define DTP_RECORD_MAX 16384
-
-struct dtp_conn {
-    dtp_ctx *ctx;
-    SSL *ssl;
-    int fd;
-    bool handshake_done;
-    bool closed;
-    /* What the peer sent first, to tell "not TLS at all" from a TLS failure. */
-    unsigned char first_header[5];
-    bool have_first_header;
-    int alert_received; /* last fatal alert from the peer, -1 if none */
-    int hello_refusal;  /* reason the server's ClientHello callback refused, 0 if none */
-    bool app_data_read; /* any application byte received yet */
-    struct dtp_error error;
-    struct dtp_session_info info;
-    /* Write coalescing (dtp_conn_set_coalesce): small writes wait here and
-     * leave in the same TLS record as the next write. */
-    bool coalesce;
-    size_t held;
-    unsigned char hold[DTP_HOLD_MAX];
-    unsigned char *scratch; /* one record's worth, allocated on first use */
-};
-
-static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
-{
-    (void)version;
-    (void)ssl;
-    struct dtp_conn *conn = arg;
-    if (write_p)
-        return;
-    if (content_type == SSL3_RT_HEADER && len >= 5 && !conn->have_first_header) {
-        memcpy(conn->first_header, buf, 5);
-        conn->have_first_header = true;
-    } else if (content_type == SSL3_RT_ALERT && len >= 2 && ((const unsigned char *)buf)[0] == SSL3_AL_FATAL) {
-        conn->alert_received = ((const unsigned char *)buf)[1];
-    }
-}
 
 dtp_conn *dtp_conn_new(dtp_ctx *ctx, int fd, struct dtp_error *err)
 {
     if (!ctx || fd < 0) {
-        dtp__fail(err, DTP_R_CONFIG_INVALID, false, "dtp_conn_new: no context or socket");
+        dtp__set_error(err, DTP_R_CONFIG_INVALID, "dtp_conn_new: no context or socket");
         return NULL;
     }
     dtp_conn *conn = calloc(1, sizeof *conn);
     if (!conn) {
-        dtp__fail(err, DTP_R_INTERNAL, false, "out of memory");
+        dtp__set_error(err, DTP_R_INTERNAL, "out of memory");
         return NULL;
     }
     conn->ctx = ctx;
     conn->fd = fd;
     conn->alert_received = -1;
-    conn->ssl = SSL_new(ctx->ssl_ctx);
-    BIO *bio = conn->ssl ? BIO_new(ctx->sock_method) : NULL;
-    if (!bio) {
-        dtp__fail(err, DTP_R_INTERNAL, true, "SSL_new");
+    if (ctx->be->conn_new(conn, err) != DTP_OK) {
         dtp_conn_free(conn);
         return NULL;
-    }
-    BIO_set_fd(bio, fd, BIO_NOCLOSE);
-    SSL_set_bio(conn->ssl, bio, bio);
-    SSL_set_app_data(conn->ssl, conn);
-    SSL_set_msg_callback(conn->ssl, msg_cb);
-    SSL_set_msg_callback_arg(conn->ssl, conn);
-    if (ctx->role == DTP_ROLE_SERVER) {
-        SSL_set_accept_state(conn->ssl);
-    } else {
-        SSL_set_connect_state(conn->ssl);
-        if (ctx->session && SSL_SESSION_is_resumable(ctx->session))
-            SSL_set_session(conn->ssl, ctx->session); /* the server decides */
     }
     return conn;
 }
@@ -102,7 +43,7 @@ void dtp_conn_free(dtp_conn *conn)
 {
     if (!conn)
         return;
-    SSL_free(conn->ssl);
+    conn->ctx->be->conn_free(conn);
     free(conn->scratch);
     free(conn);
 }
@@ -116,7 +57,30 @@ void dtp_conn_set_coalesce(dtp_conn *conn, bool on)
 const struct dtp_error *dtp_conn_error(const dtp_conn *conn) { return conn ? &conn->error : NULL; }
 const struct dtp_session_info *dtp_conn_info(const dtp_conn *conn) { return conn ? &conn->info : NULL; }
 
-/* ---- failure classification --------------------------------------- */
+/* ---- what the backend reports of the peer ---------------------------- */
+
+void dtp__conn_note_header(dtp_conn *conn, const unsigned char *header)
+{
+    if (conn->have_first_header)
+        return;
+    memcpy(conn->first_header, header, 5);
+    conn->have_first_header = true;
+}
+
+void dtp__conn_note_alert(dtp_conn *conn, int description) { conn->alert_received = description; }
+
+static bool header_looks_like_tls(const unsigned char *h)
+{
+    /* content type change_cipher_spec..application_data, major version 3 */
+    return h[0] >= 20 && h[0] <= 23 && h[1] == 3;
+}
+
+bool dtp__conn_not_tls(const dtp_conn *conn)
+{
+    return conn->have_first_header && !header_looks_like_tls(conn->first_header);
+}
+
+/* ---- failure details ------------------------------------------------ */
 
 /* IANA TLS alert names (RFC 8446 6, RFC 5246 7.2, RFC 7507): OpenSSL 3.0's
  * SSL_alert_desc_string_long() does not know the TLS 1.3 ones. */
@@ -142,94 +106,6 @@ static const char *alert_name(int desc)
     return "unknown";
 }
 
-static int classify_verify(long v)
-{
-    switch (v) {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
-    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
-        return DTP_R_PEER_CERT_EXPIRED;
-    case X509_V_ERR_CERT_REVOKED:
-        return DTP_R_PEER_CERT_REVOKED;
-    case X509_V_ERR_EE_KEY_TOO_SMALL:
-    case X509_V_ERR_CA_KEY_TOO_SMALL:
-    case X509_V_ERR_CA_MD_TOO_WEAK:
-        return DTP_R_PEER_CERT_WEAK;
-    default:
-        return DTP_R_PEER_CERT_UNTRUSTED;
-    }
-}
-
-static bool header_looks_like_tls(const unsigned char *h)
-{
-    /* content type change_cipher_spec..application_data, major version 3 */
-    return h[0] >= 20 && h[0] <= 23 && h[1] == 3;
-}
-
-/* Maps an OpenSSL reason of the error queue to a reason row. */
-static int classify_ssl_reason(const dtp_conn *conn, int reason, bool in_handshake)
-{
-    if (reason >= SSL_AD_REASON_OFFSET) { /* the peer sent this alert */
-        int alert = reason - SSL_AD_REASON_OFFSET;
-        if (alert == SSL_AD_PROTOCOL_VERSION && in_handshake)
-            return DTP_R_VERSION_REFUSED;
-        if (alert == SSL_AD_INAPPROPRIATE_FALLBACK)
-            return DTP_R_INAPPROPRIATE_FALLBACK;
-        if (alert == SSL_AD_BAD_RECORD_MAC && !in_handshake)
-            return DTP_R_INTEGRITY_ALERT;
-        if (alert == SSL_AD_NO_APPLICATION_PROTOCOL && in_handshake)
-            return DTP_R_ALPN_MISMATCH;
-        return in_handshake ? DTP_R_PEER_ALERT : DTP_R_SESSION_ALERT;
-    }
-    switch (reason) {
-    case SSL_R_UNEXPECTED_EOF_WHILE_READING:
-        return in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
-    case SSL_R_UNSUPPORTED_PROTOCOL:
-    case SSL_R_WRONG_SSL_VERSION:
-    case SSL_R_VERSION_TOO_LOW:
-    case SSL_R_VERSION_TOO_HIGH:
-    case SSL_R_NO_PROTOCOLS_AVAILABLE:
-        return DTP_R_VERSION_REFUSED;
-    case SSL_R_CALLBACK_FAILED: /* the server's ClientHello callback said why */
-        return conn->hello_refusal ? conn->hello_refusal : DTP_R_HANDSHAKE_FAILED;
-    case SSL_R_INAPPROPRIATE_FALLBACK:
-        return DTP_R_INAPPROPRIATE_FALLBACK;
-    case SSL_R_NO_SHARED_CIPHER:
-    case SSL_R_NO_SHARED_GROUPS:
-    case SSL_R_NO_SUITABLE_KEY_SHARE:
-    case SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS:
-    case SSL_R_NO_CIPHERS_AVAILABLE:
-        return DTP_R_NO_SHARED_SUITE;
-    case SSL_R_WRONG_CIPHER_RETURNED:
-        return DTP_R_OUTSIDE_PROFILE;
-    case SSL_R_NO_APPLICATION_PROTOCOL:
-        return DTP_R_ALPN_MISMATCH;
-    case SSL_R_DH_KEY_TOO_SMALL:
-    case SSL_R_WRONG_CURVE:
-        return DTP_R_EPHEMERAL_KEY_WEAK;
-    case SSL_R_CERTIFICATE_VERIFY_FAILED:
-        return classify_verify(SSL_get_verify_result(conn->ssl));
-    case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
-        return DTP_R_PEER_CERT_MISSING;
-    case SSL_R_EE_KEY_TOO_SMALL:
-    case SSL_R_CA_KEY_TOO_SMALL:
-    case SSL_R_CA_MD_TOO_WEAK:
-        return DTP_R_PEER_CERT_WEAK;
-    case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
-    case SSL_R_DECRYPTION_FAILED:
-    case SSL_R_BLOCK_CIPHER_PAD_IS_WRONG:
-        return DTP_R_RECORD_INTEGRITY;
-    default:
-        break;
-    }
-    /* Anything else in the first flight from a peer whose very first bytes
-     * were not a TLS record header: it does not speak TLS (C1). */
-    if (in_handshake && conn->have_first_header && !header_looks_like_tls(conn->first_header))
-        return DTP_R_NOT_TLS;
-    return in_handshake ? DTP_R_HANDSHAKE_FAILED : DTP_R_PROTOCOL_ERROR;
-}
-
 static void describe_first_header(const dtp_conn *conn, char *out, size_t len)
 {
     const unsigned char *h = conn->first_header;
@@ -242,59 +118,18 @@ static void describe_first_header(const dtp_conn *conn, char *out, size_t len)
                  h[4]);
 }
 
-/* Records the failure of an SSL_* call whose SSL_get_error() was ssl_err. */
-static void linger_after_failure(dtp_conn *conn);
-
-static int record_failure(dtp_conn *conn, int ret, int ssl_err, int saved_errno, bool in_handshake)
+/* Records the failure of a backend step that returned io: the backend
+ * names the reason in its library's words, this adds what is known of the
+ * peer. */
+static int record_failure(dtp_conn *conn, enum dtp_io io, int saved_errno, bool in_handshake)
 {
-    (void)ret;
     /* In TLS 1.3 the client finishes first; a server that refuses its
      * certificate says so with an alert on the client's first read. Before
      * any application byte, that alert is the handshake's outcome. */
     if (!in_handshake && !conn->app_data_read && conn->alert_received >= 0)
         in_handshake = true;
     struct dtp_error *e = &conn->error;
-    unsigned long packed = ERR_peek_error(); /* the first, root cause */
-    char ossl[256] = "";
-    if (packed)
-        ERR_error_string_n(packed, ossl, sizeof ossl);
-    int code;
-    switch (ssl_err) {
-    case SSL_ERROR_ZERO_RETURN:
-        code = in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
-        snprintf(e->detail, sizeof e->detail, "peer sent close_notify");
-        break;
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE: /* a blocking socket with SO_RCVTIMEO/SO_SNDTIMEO */
-        code = in_handshake ? DTP_R_HANDSHAKE_TIMEOUT : DTP_R_TIMEOUT;
-        snprintf(e->detail, sizeof e->detail, "socket timeout");
-        break;
-    case SSL_ERROR_SYSCALL:
-        if (packed) {
-            code = classify_ssl_reason(conn, ERR_GET_REASON(packed), in_handshake);
-            snprintf(e->detail, sizeof e->detail, "%s", ossl);
-        } else if (saved_errno == 0) {
-            code = in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
-            snprintf(e->detail, sizeof e->detail, "connection closed by peer without close_notify");
-        } else if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK) {
-            code = in_handshake ? DTP_R_HANDSHAKE_TIMEOUT : DTP_R_TIMEOUT;
-            snprintf(e->detail, sizeof e->detail, "socket timeout");
-        } else {
-            code = in_handshake && (saved_errno == ECONNRESET || saved_errno == EPIPE) ? DTP_R_HANDSHAKE_EOF
-                                                                                      : DTP_R_IO_ERROR;
-            snprintf(e->detail, sizeof e->detail, "%s", strerror(saved_errno));
-        }
-        break;
-    case SSL_ERROR_SSL:
-        code = packed ? classify_ssl_reason(conn, ERR_GET_REASON(packed), in_handshake)
-                      : (in_handshake ? DTP_R_HANDSHAKE_FAILED : DTP_R_PROTOCOL_ERROR);
-        snprintf(e->detail, sizeof e->detail, "%s", ossl[0] ? ossl : "TLS protocol error");
-        break;
-    default:
-        code = in_handshake ? DTP_R_HANDSHAKE_FAILED : DTP_R_IO_ERROR;
-        snprintf(e->detail, sizeof e->detail, "SSL error %d", ssl_err);
-        break;
-    }
+    int code = conn->ctx->be->classify(conn, io, saved_errno, in_handshake);
     /* Make the detail say the useful part first. */
     if (conn->hello_refusal && code == conn->hello_refusal) {
         snprintf(e->detail, sizeof e->detail, "%s",
@@ -304,10 +139,8 @@ static int record_failure(dtp_conn *conn, int ret, int ssl_err, int saved_errno,
                      : "the client's best version is SSL 3.0: refused with protocol_version");
     } else if (code == DTP_R_NOT_TLS) {
         describe_first_header(conn, e->detail, sizeof e->detail);
-    } else if (code >= DTP_R_PEER_CERT_MISSING && code <= DTP_R_PEER_CERT_WEAK &&
-               SSL_get_verify_result(conn->ssl) != X509_V_OK) {
-        snprintf(e->detail, sizeof e->detail, "certificate verification: %s",
-                 X509_verify_cert_error_string(SSL_get_verify_result(conn->ssl)));
+    } else if (code >= DTP_R_PEER_CERT_MISSING && code <= DTP_R_PEER_CERT_WEAK) {
+        /* the backend's certificate words stand */
     } else if (conn->alert_received >= 0 &&
                (code == DTP_R_PEER_ALERT || code == DTP_R_SESSION_ALERT || code == DTP_R_INTEGRITY_ALERT ||
                 code == DTP_R_VERSION_REFUSED || code == DTP_R_INAPPROPRIATE_FALLBACK || code == DTP_R_ALPN_MISMATCH)) {
@@ -318,7 +151,6 @@ static int record_failure(dtp_conn *conn, int ret, int ssl_err, int saved_errno,
                  "peer closed before answering the ClientHello: it refused our TLS parameters or is not a TLS port");
     }
     e->code = code;
-    ERR_clear_error();
     const struct dtp_reason *r = dtp_reason_by_code(code);
     dtp__log(conn->ctx, DTP_LOG_DEBUG, "%s failure: reason %d %s (%s)", in_handshake ? "handshake" : "session", code,
              r ? r->name : "?", e->detail);
@@ -334,80 +166,14 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void dtp__conn_refuse_hello(SSL *ssl, int code)
-{
-    dtp_conn *conn = SSL_get_app_data(ssl);
-    if (conn)
-        conn->hello_refusal = code;
-}
-
-/* Size in bits of a named group (X25519 counts 255, as dtp__key_bits); 0
- * when unknown. */
-static int group_bits(const char *name)
-{
-    static const struct {
-        const char *name;
-        int bits;
-    } groups[] = {{"x25519", 255},    {"x448", 448},        {"secp256r1", 256},   {"secp384r1", 384},
-                  {"secp521r1", 521}, {"ffdhe2048", 2048},  {"ffdhe3072", 3072},  {"ffdhe4096", 4096},
-                  {"ffdhe6144", 6144}, {"ffdhe8192", 8192}, {"secp224r1", 224},   {"secp192r1", 192}};
-    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
-        if (strcmp(groups[i].name, name) == 0)
-            return groups[i].bits;
-    return 0;
-}
-
-/* After the handshake, both roles fill the neutral session record from
- * OpenSSL and hold it against the profile (dtp_check_session): version,
+/* After the handshake, both roles take what was negotiated from the
+ * backend and hold it against the profile (dtp_check_session): version,
  * suite, peer ephemeral key (E5, B5), peer certificate key (B5), EMS (R36),
  * ALPN (R39); a downgrade is flagged (B6). */
 static int check_negotiated(dtp_conn *conn)
 {
-    struct dtp_session_info *in = &conn->info;
-    SSL *ssl = conn->ssl;
-
-    in->version = SSL_version(ssl);
-    const SSL_CIPHER *ci = SSL_get_current_cipher(ssl);
-    snprintf(in->suite, sizeof in->suite, "%s", ci ? SSL_CIPHER_standard_name(ci) : "none");
-    in->resumed = SSL_session_reused(ssl) == 1;
-    in->ems = in->version >= DTP_TLS1_3 || SSL_get_extms_support(ssl) == 1;
-
-    const unsigned char *alpn = NULL;
-    unsigned int alpn_len = 0;
-    SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
-    /* A longer id is cut: it differs from the profile's all the same. */
-    snprintf(in->alpn, sizeof in->alpn, "%.*s", (int)(alpn_len < sizeof in->alpn ? alpn_len : sizeof in->alpn - 1),
-             alpn ? (const char *)alpn : "");
-    if (conn->ctx->role == DTP_ROLE_SERVER) {
-        const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-        snprintf(in->sni, sizeof in->sni, "%s", sni ? sni : "");
-    }
-
-    int nid = SSL_get_negotiated_group(ssl);
-    const char *gname = nid > 0 ? SSL_group_to_name(ssl, nid) : NULL;
-    EVP_PKEY *tmp = NULL;
-    if (SSL_get_peer_tmp_key(ssl, &tmp) == 1 && tmp) {
-        in->kx_bits = dtp__key_bits(tmp);
-        in->kx_finite_field = EVP_PKEY_is_a(tmp, "DH") || EVP_PKEY_is_a(tmp, "DHX");
-        snprintf(in->group, sizeof in->group, "%s", gname ? gname : (in->kx_finite_field ? "DH" : dtp__key_type(tmp)));
-        EVP_PKEY_free(tmp);
-    } else {
-        /* A TLS 1.2 server keeps no copy of the client's share; the group
-         * it picked from its own list says the size. */
-        snprintf(in->group, sizeof in->group, "%s", gname ? gname : "");
-        in->kx_bits = group_bits(in->group);
-        in->kx_finite_field = strncmp(in->group, "ffdhe", 5) == 0;
-    }
-
-    X509 *peer = SSL_get0_peer_certificate(ssl);
-    if (peer) {
-        X509_NAME_oneline(X509_get_subject_name(peer), in->peer_subject, sizeof in->peer_subject);
-        EVP_PKEY *pk = X509_get0_pubkey(peer);
-        in->peer_key_bits = dtp__key_bits(pk);
-        snprintf(in->peer_key_type, sizeof in->peer_key_type, "%s", dtp__key_type(pk));
-    }
-
-    int rc = dtp_check_session(conn->ctx->profile, in, conn->ctx->relax_key_sizes, conn->ctx->allow_no_ems,
+    conn->ctx->be->negotiated(conn, &conn->info);
+    int rc = dtp_check_session(conn->ctx->profile, &conn->info, conn->ctx->relax_key_sizes, conn->ctx->allow_no_ems,
                                &conn->error);
     if (rc == DTP_OK && conn->error.detail[0]) {
         dtp__log(conn->ctx, DTP_LOG_WARN, "%s", conn->error.detail); /* a relaxation (B5, R36) */
@@ -455,30 +221,29 @@ int dtp_conn_handshake(dtp_conn *conn)
         snprintf(conn->error.detail, sizeof conn->error.detail, "fcntl: %s", strerror(errno));
         return conn->error.code;
     }
+    const struct dtp_backend *be = conn->ctx->be;
     long long deadline = now_ms() + conn->ctx->handshake_timeout_ms;
     int rc = DTP_OK;
-    ERR_clear_error();
+    be->clear_error(conn);
     for (;;) {
         errno = 0;
-        int r = SSL_do_handshake(conn->ssl);
-        if (r == 1)
+        enum dtp_io io = be->handshake(conn);
+        if (io == DTP_IO_OK)
             break;
         int saved_errno = errno;
-        int e = SSL_get_error(conn->ssl, r);
-        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-            rc = record_failure(conn, r, e, saved_errno, true);
+        if (io != DTP_IO_WANT_READ && io != DTP_IO_WANT_WRITE) {
+            rc = record_failure(conn, io, saved_errno, true);
             break;
         }
         long long left = deadline - now_ms();
-        struct pollfd pfd = {conn->fd, (short)(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+        struct pollfd pfd = {conn->fd, (short)(io == DTP_IO_WANT_READ ? POLLIN : POLLOUT), 0};
         int n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
             conn->error.code = rc = DTP_R_HANDSHAKE_TIMEOUT;
             snprintf(conn->error.detail, sizeof conn->error.detail, "no TLS handshake progress within %d ms%s",
-                     conn->ctx->handshake_timeout_ms,
-                     conn->have_first_header ? "" : " (the peer sent nothing)");
+                     conn->ctx->handshake_timeout_ms, conn->have_first_header ? "" : " (the peer sent nothing)");
             break;
         }
     }
@@ -513,20 +278,19 @@ ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len)
     for (;;) {
         size_t got = 0;
         errno = 0;
-        int r = SSL_read_ex(conn->ssl, buf, len, &got);
-        if (r == 1) {
+        enum dtp_io io = conn->ctx->be->read(conn, buf, len, &got);
+        if (io == DTP_IO_OK) {
             conn->app_data_read = true;
             return (ssize_t)got;
         }
         int saved_errno = errno;
-        int e = SSL_get_error(conn->ssl, r);
-        if (e == SSL_ERROR_ZERO_RETURN)
+        if (io == DTP_IO_CLOSED)
             return 0; /* orderly close_notify */
-        if (e == SSL_ERROR_SYSCALL && saved_errno == EINTR)
+        if (io == DTP_IO_TRANSPORT && saved_errno == EINTR)
             continue;
-        int code = record_failure(conn, r, e, saved_errno, false);
-        /* We detected it and OpenSSL sent the fatal alert: give the peer,
-         * probably busy writing, the time to read it (C6: both sides). */
+        int code = record_failure(conn, io, saved_errno, false);
+        /* We detected it and the backend sent the fatal alert: give the
+         * peer, probably busy writing, the time to read it (C6: both sides). */
         if (code == DTP_R_RECORD_INTEGRITY || code == DTP_R_PROTOCOL_ERROR)
             linger_after_failure(conn);
         return -1;
@@ -544,29 +308,26 @@ static enum peek_result peek_nonblocking(dtp_conn *conn, bool alerts_only)
     int flags = fcntl(conn->fd, F_GETFL);
     if (flags < 0 || fcntl(conn->fd, F_SETFL, flags | O_NONBLOCK) < 0)
         return PEEK_NOTHING;
-    char c;
-    size_t got = 0;
     errno = 0;
-    int r = SSL_peek_ex(conn->ssl, &c, 1, &got);
+    enum dtp_io io = conn->ctx->be->peek(conn);
     int saved_errno = errno;
-    int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(conn->ssl, r);
     fcntl(conn->fd, F_SETFL, flags);
-    if (e == SSL_ERROR_NONE)
+    if (io == DTP_IO_OK)
         return PEEK_DATA;
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
-        (e == SSL_ERROR_SYSCALL && (saved_errno == EAGAIN || saved_errno == EINTR))) {
-        ERR_clear_error(); /* only records without application data so far */
+    if (io == DTP_IO_WANT_READ || io == DTP_IO_WANT_WRITE ||
+        (io == DTP_IO_TRANSPORT && (saved_errno == EAGAIN || saved_errno == EINTR))) {
+        conn->ctx->be->clear_error(conn); /* only records without application data so far */
         return PEEK_NOTHING;
     }
-    if (e == SSL_ERROR_ZERO_RETURN) {
-        ERR_clear_error();
+    if (io == DTP_IO_CLOSED) {
+        conn->ctx->be->clear_error(conn);
         return PEEK_CLOSED;
     }
     if (alerts_only && conn->alert_received < 0) {
-        ERR_clear_error();
+        conn->ctx->be->clear_error(conn);
         return PEEK_NOTHING;
     }
-    record_failure(conn, r, e, saved_errno, false);
+    record_failure(conn, io, saved_errno, false);
     return PEEK_FAILED;
 }
 
@@ -576,7 +337,7 @@ static enum peek_result peek_nonblocking(dtp_conn *conn, bool alerts_only)
 static bool peer_alert_pending(dtp_conn *conn, bool alerts_only)
 {
     struct pollfd pfd = {conn->fd, POLLIN, 0};
-    return (SSL_has_pending(conn->ssl) || poll(&pfd, 1, 0) > 0) &&
+    return (conn->ctx->be->buffered(conn) || poll(&pfd, 1, 0) > 0) &&
            peek_nonblocking(conn, alerts_only) == PEEK_FAILED;
 }
 
@@ -587,18 +348,17 @@ static ssize_t raw_write(dtp_conn *conn, const void *buf, size_t len)
     for (;;) {
         size_t put = 0;
         errno = 0;
-        int r = SSL_write_ex(conn->ssl, buf, len, &put);
-        if (r == 1)
+        enum dtp_io io = conn->ctx->be->write(conn, buf, len, &put);
+        if (io == DTP_IO_OK)
             return (ssize_t)put;
         int saved_errno = errno;
-        int e = SSL_get_error(conn->ssl, r);
-        if (e == SSL_ERROR_SYSCALL && saved_errno == EINTR)
+        if (io == DTP_IO_TRANSPORT && saved_errno == EINTR)
             continue;
         /* A reset often follows the peer's fatal alert: prefer the alert,
          * but only an alert (the failed send already consumed the reset). */
-        if (e == SSL_ERROR_SYSCALL && peer_alert_pending(conn, true))
+        if (io == DTP_IO_TRANSPORT && peer_alert_pending(conn, true))
             return -1;
-        record_failure(conn, r, e, saved_errno, false);
+        record_failure(conn, io, saved_errno, false);
         return -1;
     }
 }
@@ -645,10 +405,7 @@ ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len)
     return (ssize_t)len;
 }
 
-size_t dtp_conn_pending(dtp_conn *conn)
-{
-    return conn && conn->ssl ? (size_t)SSL_pending(conn->ssl) : 0;
-}
+size_t dtp_conn_pending(dtp_conn *conn) { return conn && conn->be_conn ? conn->ctx->be->pending(conn) : 0; }
 
 bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms)
 {
@@ -659,12 +416,13 @@ bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms)
     /* A readable socket is not readable data: TLS 1.3 sends session tickets
      * and key updates that carry none, and a read would then block past
      * the caller's timeout (DCMTK's ACSE/DIMSE timeouts). Look inside. */
+    const struct dtp_backend *be = conn->ctx->be;
     long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
     for (;;) {
-        if (SSL_pending(conn->ssl) > 0 || conn->error.code != DTP_OK)
+        if (be->pending(conn) > 0 || conn->error.code != DTP_OK)
             return true;
         /* Read-ahead may hold whole records not yet decrypted. */
-        if (conn->handshake_done && SSL_has_pending(conn->ssl) && peek_nonblocking(conn, false) != PEEK_NOTHING)
+        if (conn->handshake_done && be->buffered(conn) && peek_nonblocking(conn, false) != PEEK_NOTHING)
             return true;
         int left = deadline < 0 ? -1 : (int)(deadline - now_ms());
         if (deadline >= 0 && left < 0)
@@ -708,11 +466,9 @@ int dtp_conn_set_peer_name(dtp_conn *conn, const char *host)
     if (host[n - 1] == '.') /* RFC 6066 3: no trailing dot */
         n--;
     if (n == 0 || n >= sizeof conn->info.sni)
-        return dtp__fail(&conn->error, DTP_R_CONFIG_INVALID, false, "peer name not usable for SNI: %.64s", host);
+        return dtp__set_error(&conn->error, DTP_R_CONFIG_INVALID, "peer name not usable for SNI: %.64s", host);
     snprintf(conn->info.sni, sizeof conn->info.sni, "%.*s", (int)n, host);
-    if (SSL_set_tlsext_host_name(conn->ssl, conn->info.sni) != 1)
-        return dtp__fail(&conn->error, DTP_R_INTERNAL, true, "cannot set SNI %s", conn->info.sni);
-    return DTP_OK;
+    return conn->ctx->be->set_server_name(conn, conn->info.sni);
 }
 
 int dtp_conn_close_notify(dtp_conn *conn)
@@ -720,31 +476,16 @@ int dtp_conn_close_notify(dtp_conn *conn)
     if (!conn || conn->closed)
         return DTP_OK;
     conn->closed = true;
-    /* Only a healthy session says goodbye: after a fatal error OpenSSL has
-     * already sent its alert, and close_notify would claim a clean end. */
+    /* Only a healthy session says goodbye: after a fatal error the backend
+     * has already sent its alert, and close_notify would claim a clean end. */
     if (!conn->handshake_done || conn->error.code != DTP_OK || dtp_conn_flush(conn) != DTP_OK)
         return conn->error.code;
-    ERR_clear_error();
-    if (SSL_shutdown(conn->ssl) < 0) {
-        ERR_clear_error();
-        return DTP_R_IO_ERROR;
-    }
-    return DTP_OK;
+    return conn->ctx->be->shutdown(conn);
 }
 
 size_t dtp_conn_peer_cert_der(dtp_conn *conn, void *buf, size_t len)
 {
-    X509 *peer = conn ? SSL_get0_peer_certificate(conn->ssl) : NULL;
-    if (!peer)
-        return 0;
-    int n = i2d_X509(peer, NULL);
-    if (n <= 0)
-        return 0;
-    if (buf && len >= (size_t)n) {
-        unsigned char *p = buf;
-        i2d_X509(peer, &p);
-    }
-    return (size_t)n;
+    return conn && conn->be_conn ? conn->ctx->be->peer_cert_der(conn, buf, len) : 0;
 }
 
 const char *dtp_session_format(const struct dtp_session_info *in, char *buf, size_t len)

@@ -1,27 +1,19 @@
 /*
- * Building an OpenSSL SSL_CTX for (profile, role): versions, suites,
- * groups, the security level of this one context, DH parameters,
- * credentials, trust anchors, CRL and verification mode.
+ * The backend-neutral context: validates a configuration, keeps what every
+ * backend needs (profile, role, verification, relaxations, timeouts, log),
+ * and hands the rest to the TLS backend (struct dtp_backend).
  */
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/socket.h>
-
-#include <openssl/bio.h>
-#include <openssl/core_names.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
+/* The backend of every context for now; the table is the place where a
+ * second one is chosen. */
+static const struct dtp_backend *default_backend(void) { return &dtp_backend_openssl; }
 
 void dtp__log(const dtp_ctx *ctx, int level, const char *fmt, ...)
 {
@@ -35,698 +27,27 @@ void dtp__log(const dtp_ctx *ctx, int level, const char *fmt, ...)
     ctx->log(ctx->log_user, level, msg);
 }
 
-int dtp__fail(struct dtp_error *err, int code, bool with_openssl, const char *fmt, ...)
+int dtp__set_error(struct dtp_error *err, int code, const char *fmt, ...)
 {
     if (err) {
         err->code = code;
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+        vsnprintf(err->detail, sizeof err->detail, fmt, ap);
         va_end(ap);
-        unsigned long e = with_openssl ? ERR_peek_last_error() : 0;
-        if (e && n >= 0 && (size_t)n < sizeof err->detail - 8) {
-            char ossl[256];
-            ERR_error_string_n(e, ossl, sizeof ossl);
-            snprintf(err->detail + n, sizeof err->detail - (size_t)n, ": %s", ossl);
-        }
     }
-    if (with_openssl)
-        ERR_clear_error();
     return code;
 }
 
-/* ---- a socket BIO without SIGPIPE ---------------------------------- */
-
-/* OpenSSL's socket BIO writes with write(2): a peer that vanished kills
- * the whole process with SIGPIPE unless the application ignores it. This
- * method is the stock socket BIO with send(MSG_NOSIGNAL) as its writer,
- * so a dropped peer is an error code (IO_ERROR), as it must be. */
-static int nosig_write(BIO *b, const char *buf, int len)
-{
-    int fd = -1;
-    BIO_get_fd(b, &fd);
-    ssize_t n;
-    do
-        n = send(fd, buf, (size_t)len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    BIO_clear_retry_flags(b);
-    if (n <= 0 && BIO_sock_should_retry((int)n))
-        BIO_set_retry_write(b);
-    return (int)n;
-}
-
-static BIO_METHOD *nosig_socket_method(void)
-{
-    const BIO_METHOD *base = BIO_s_socket();
-    BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOCKET, "dtp socket");
-    if (!m)
-        return NULL;
-    BIO_meth_set_write(m, nosig_write);
-    BIO_meth_set_read(m, BIO_meth_get_read(base));
-    BIO_meth_set_puts(m, BIO_meth_get_puts(base));
-    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
-    BIO_meth_set_create(m, BIO_meth_get_create(base));
-    BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
-    return m;
-}
-
-/* ---- key sizes ---------------------------------------------------- */
-
-int dtp__key_bits(const EVP_PKEY *key)
-{
-    if (!key)
-        return 0;
-    /* RFC 7748: X25519 is a 255-bit curve (EVP reports 253, the order's
-     * size). 255 < 256: it does not meet "256 bits or more" (E5, M17). */
-    if (EVP_PKEY_is_a(key, "X25519") || EVP_PKEY_is_a(key, "ED25519"))
-        return 255;
-    return EVP_PKEY_get_bits(key);
-}
-
-const char *dtp__key_type(const EVP_PKEY *key)
-{
-    static const char *const types[] = {"RSA", "RSA-PSS", "EC", "DH", "DHX", "X25519", "X448", "ED25519", "ED448"};
-    for (size_t i = 0; key && i < sizeof types / sizeof types[0]; i++)
-        if (EVP_PKEY_is_a(key, types[i]))
-            return types[i];
-    return key ? "other" : "none";
-}
-
-int dtp__min_cert_bits(const struct dtp_profile *profile, const EVP_PKEY *key)
-{
-    if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS"))
-        return profile->min_rsa_bits;
-    if (EVP_PKEY_is_a(key, "EC"))
-        return profile->min_ec_bits;
-    return 0;
-}
-
-static int cert_hash_bits(X509 *cert);
-
-/* ---- suites ------------------------------------------------------- */
-
-/* OpenSSL's name of an IANA suite name, or NULL when this build lacks it. */
-static const char *openssl_suite_name(const char *iana)
-{
-    if (strncmp(iana, "TLS_AES_", 8) == 0 || strncmp(iana, "TLS_CHACHA20_", 13) == 0)
-        return iana; /* TLS 1.3 suites have one name */
-    const char *name = OPENSSL_cipher_name(iana);
-    return (name && strcmp(name, "(NONE)") != 0) ? name : NULL;
-}
-
-static bool is_tls13_suite(const char *iana)
-{
-    return strncmp(iana, "TLS_AES_", 8) == 0 || strncmp(iana, "TLS_CHACHA20_", 13) == 0;
-}
-
-bool dtp_suite_available(const char *iana)
-{
-    const char *name = iana ? openssl_suite_name(iana) : NULL;
-    if (!name)
-        return false;
-    SSL_CTX *c = SSL_CTX_new(TLS_method());
-    if (!c)
-        return false;
-    SSL_CTX_set_security_level(c, 0);
-    bool ok = is_tls13_suite(iana) ? SSL_CTX_set_ciphersuites(c, name) == 1 : SSL_CTX_set_cipher_list(c, name) == 1;
-    SSL_CTX_free(c);
-    ERR_clear_error();
-    return ok;
-}
-
-/* Appends the OpenSSL names of the suites this build knows to out (sep
- * ':'). OpenSSL skips a known name it cannot use; the post-handshake check
- * holds the line either way. */
-static void append_suites(char *out, size_t len, const char *const *suites)
-{
-    for (size_t i = 0; suites && suites[i]; i++) {
-        const char *name = openssl_suite_name(suites[i]);
-        if (!name)
-            continue;
-        size_t used = strlen(out);
-        snprintf(out + used, len - used, "%s%s", used ? ":" : "", name);
-    }
-}
-
-/* OpenSSL takes IANA group and signature scheme names as they are: join. */
-static void join_names(char *out, size_t len, const char *const *names)
-{
-    out[0] = '\0';
-    for (size_t i = 0; names && names[i]; i++) {
-        size_t used = strlen(out);
-        snprintf(out + used, len - used, "%s%s", used ? ":" : "", names[i]);
-    }
-}
-
-/* The security level is an OpenSSL detail derived from the profile: 2
- * (112-bit keys, no SHA-1 signatures) for every profile, 0 only where a
- * TLS 1.0/1.1 fallback must still sign with MD5/SHA-1 (B2). The profile's
- * own minimums are enforced by the library at any level. */
-static int openssl_security_level(const struct dtp_profile *p) { return p->min_version < DTP_TLS1_2 ? 0 : 2; }
-
-/* R39 and section 7 of the decisions: a client that sends ALPN must list
- * the profile's protocol; one that sends none is served. */
-static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
-                          unsigned int inlen, void *arg)
-{
-    (void)ssl;
-    const char *want = arg;
-    size_t wlen = strlen(want);
-    for (unsigned int i = 0; i < inlen;) {
-        unsigned int n = in[i];
-        if (i + 1 + n > inlen)
-            break;
-        if (n == wlen && memcmp(in + i + 1, want, n) == 0) {
-            *out = in + i + 1;
-            *outlen = (unsigned char)n;
-            return SSL_TLSEXT_ERR_OK;
-        }
-        i += 1 + n;
-    }
-    return SSL_TLSEXT_ERR_ALERT_FATAL; /* no_application_protocol */
-}
-
-/* true if the ClientHello's supported_versions lists TLS 1.3. */
-static bool hello_offers_tls13(SSL *ssl)
-{
-    const unsigned char *ext;
-    size_t len;
-    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len) != 1 || len < 1 ||
-        (size_t)ext[0] + 1 > len)
-        return false;
-    for (size_t i = 1; i + 1 <= ext[0]; i += 2)
-        if (ext[i] == 0x03 && ext[i + 1] == 0x04)
-            return true;
-    return false;
-}
-
-/* The server's look at each ClientHello, before OpenSSL picks a version:
- * - C2, R7, Q8: a hello whose best version is SSL 3.0 gets a
- *   protocol_version alert like any version below the profile's. Left to
- *   OpenSSL it is answered in SSL 3.0's terms, handshake_failure, as SSL 3.0
- *   has no protocol_version alert.
- * - R36, RFC 7627 5.2: where the profile requires the extended master
- *   secret, a client that can only reach TLS 1.2 and does not offer it is
- *   refused with handshake_failure inside the handshake, so it sees why
- *   (the post-handshake check would only close the connection). */
-static int client_hello_cb(SSL *ssl, int *al, void *arg)
-{
-    const struct dtp_profile *p = arg;
-    const dtp_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-    const unsigned char *ext;
-    size_t len;
-    bool has_versions = SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len) == 1;
-    if (SSL_client_hello_get0_legacy_version(ssl) < TLS1_VERSION && !has_versions) {
-        *al = SSL_AD_PROTOCOL_VERSION;
-        dtp__conn_refuse_hello(ssl, DTP_R_VERSION_REFUSED);
-        return SSL_CLIENT_HELLO_ERROR;
-    }
-    if (p->require_ems && !(ctx && ctx->allow_no_ems) && !(p->max_version >= DTP_TLS1_3 && hello_offers_tls13(ssl)) &&
-        SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_extended_master_secret, &ext, &len) != 1) {
-        *al = SSL_AD_HANDSHAKE_FAILURE;
-        dtp__conn_refuse_hello(ssl, DTP_R_EMS_MISSING);
-        return SSL_CLIENT_HELLO_ERROR;
-    }
-    return SSL_CLIENT_HELLO_SUCCESS;
-}
-
-int dtp__apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, struct dtp_error *err)
-{
-    /* Security level on this context only, never globally. */
-    SSL_CTX_set_security_level(c, openssl_security_level(p));
-    /* Q8: an explicit floor, so an older hello gets protocol_version. */
-    if (!SSL_CTX_set_min_proto_version(c, p->min_version) || !SSL_CTX_set_max_proto_version(c, p->max_version))
-        return dtp__fail(err, DTP_R_INTERNAL, true, "cannot set protocol versions of profile %s", p->key);
-
-    /* C4: no compression. C5: secure renegotiation only (OpenSSL's default;
-     * legacy renegotiation options are left unset). Server preference so
-     * the profile's order decides. R36: OpenSSL negotiates EMS by default
-     * (SSL_OP_NO_EXTENDED_MASTER_SECRET stays clear); require_ems is
-     * enforced by the ClientHello callback (server) and after the
-     * handshake (both roles). */
-    uint64_t opts = SSL_OP_NO_COMPRESSION;
-    if (role == DTP_ROLE_SERVER) {
-        opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
-        SSL_CTX_set_client_hello_cb(c, client_hello_cb, (void *)p);
-    }
-    SSL_CTX_set_options(c, opts);
-    /* Read ahead: fill a 64 KiB buffer per read(2) instead of one read for
-     * each record header and one for its body (two syscalls per 16 KiB). */
-    SSL_CTX_set_read_ahead(c, 1);
-    SSL_CTX_set_default_read_buffer_len(c, 65536);
-    SSL_CTX_clear_options(c, SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION | SSL_OP_LEGACY_SERVER_CONNECT |
-                                 SSL_OP_NO_EXTENDED_MASTER_SECRET);
-
-    char list[2048] = "";
-    append_suites(list, sizeof list,
-                  role == DTP_ROLE_CLIENT && p->tls12_client_order ? p->tls12_client_order : p->tls12_suites);
-    append_suites(list, sizeof list, p->fallback_suites);
-    if (!list[0] || SSL_CTX_set_cipher_list(c, list) != 1)
-        return dtp__fail(err, DTP_R_NO_SUITE_AVAILABLE, true, "profile %s: none of its TLS 1.2 suites is available",
-                         p->key);
-    char list13[512] = "";
-    append_suites(list13, sizeof list13, p->tls13_suites);
-    if (SSL_CTX_set_ciphersuites(c, list13) != 1)
-        return dtp__fail(err, DTP_R_NO_SUITE_AVAILABLE, true, "profile %s: TLS 1.3 suites", p->key);
-    char names[1024];
-    join_names(names, sizeof names, p->groups);
-    if (SSL_CTX_set1_groups_list(c, names) != 1)
-        return dtp__fail(err, DTP_R_INTERNAL, true, "profile %s: groups %s", p->key, names);
-    if (p->sigalgs) {
-        /* Ours and the peer's handshake signatures (R32, M10, M12): what
-         * we offer, accept and sign with; the same for client
-         * authentication (CertificateRequest, client CertificateVerify). */
-        join_names(names, sizeof names, p->sigalgs);
-        if (SSL_CTX_set1_sigalgs_list(c, names) != 1 || SSL_CTX_set1_client_sigalgs_list(c, names) != 1)
-            return dtp__fail(err, DTP_R_INTERNAL, true, "profile %s: signature algorithms %s", p->key, names);
-    }
-    if (p->alpn) {
-        if (role == DTP_ROLE_SERVER) {
-            SSL_CTX_set_alpn_select_cb(c, alpn_select_cb, (void *)p->alpn);
-        } else {
-            unsigned char wire[256];
-            size_t n = strlen(p->alpn);
-            if (n == 0 || n >= sizeof wire)
-                return dtp__fail(err, DTP_R_CONFIG_INVALID, false, "profile %s: bad ALPN id", p->key);
-            wire[0] = (unsigned char)n;
-            memcpy(wire + 1, p->alpn, n);
-            if (SSL_CTX_set_alpn_protos(c, wire, (unsigned int)n + 1) != 0) /* 0 is success here */
-                return dtp__fail(err, DTP_R_INTERNAL, true, "profile %s: ALPN", p->key);
-        }
-    }
-    return DTP_OK;
-}
+bool dtp_suite_available(const char *iana) { return iana && default_backend()->suite_available(iana); }
 
 const char *dtp_profile_describe(const struct dtp_profile *p, int role, char *buf, size_t len, struct dtp_error *err)
 {
     if (!p || !buf || len == 0) {
-        dtp__fail(err, DTP_R_CONFIG_INVALID, false, "describe: no profile or buffer");
+        dtp__set_error(err, DTP_R_CONFIG_INVALID, "describe: no profile or buffer");
         return NULL;
     }
-    SSL_CTX *c = SSL_CTX_new(role == DTP_ROLE_SERVER ? TLS_server_method() : TLS_client_method());
-    if (!c) {
-        dtp__fail(err, DTP_R_INTERNAL, true, "SSL_CTX_new");
-        return NULL;
-    }
-    if (dtp__apply_profile(c, p, role, err) != DTP_OK) {
-        SSL_CTX_free(c);
-        return NULL;
-    }
-    size_t n = 0;
-#define PUT(...) n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, __VA_ARGS__)
-    PUT("profile: %s\nrole: %s\n", p->key, role == DTP_ROLE_SERVER ? "server" : "client");
-    PUT("versions: %s..%s\n", dtp_tls_version_name((int)SSL_CTX_get_min_proto_version(c)),
-        dtp_tls_version_name((int)SSL_CTX_get_max_proto_version(c)));
-    PUT("security_level: %d\n", SSL_CTX_get_security_level(c));
-    PUT("options: no_compression=%d server_preference=%d legacy_renegotiation=%d\n",
-        (SSL_CTX_get_options(c) & SSL_OP_NO_COMPRESSION) != 0,
-        (SSL_CTX_get_options(c) & SSL_OP_CIPHER_SERVER_PREFERENCE) != 0,
-        (SSL_CTX_get_options(c) & SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION) != 0);
-    STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(c);
-    for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
-        const SSL_CIPHER *ci = sk_SSL_CIPHER_value(sk, i);
-        /* TLS 1.3 suites are listed even when the ceiling excludes them;
-         * show only what this profile can negotiate. */
-        if (strcmp(SSL_CIPHER_get_version(ci), "TLSv1.3") == 0 && p->max_version < DTP_TLS1_3)
-            continue;
-        PUT("suite: %s\n", SSL_CIPHER_standard_name(ci));
-    }
-    const char *const *lists[] = {p->tls12_suites, p->fallback_suites, p->tls13_suites};
-    for (size_t l = 0; l < 3; l++)
-        for (size_t i = 0; lists[l] && lists[l][i]; i++)
-            if (!dtp_suite_available(lists[l][i]))
-                PUT("unavailable: %s\n", lists[l][i]);
-    char names[1024];
-    join_names(names, sizeof names, p->groups);
-    PUT("groups: %s\n", names);
-    join_names(names, sizeof names, p->sigalgs);
-    PUT("sigalgs: %s\n", p->sigalgs ? names : "(OpenSSL defaults for the security level)");
-    PUT("min_bits: dhe=%d ecdhe=%d rsa=%d ec=%d relaxable=%d\n", p->min_dhe_bits, p->min_ecdhe_bits,
-        p->min_rsa_bits, p->min_ec_bits, p->key_sizes_relaxable);
-    PUT("certificates: chain=%s min_hash_bits=%d\n", p->check_chain ? "all" : "leaf", p->min_cert_hash_bits);
-    PUT("alpn: %s\nsni: %s\nrequire_ems: %d\n", p->alpn ? p->alpn : "none",
-        role == DTP_ROLE_CLIENT ? (p->send_sni ? "sent for DNS names" : "not sent") : "accepted, not required",
-        p->require_ems);
-#undef PUT
-    SSL_CTX_free(c);
-    return buf;
-}
-
-/* ---- credentials -------------------------------------------------- */
-
-static char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *data = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 8192;
-            if (ncap > (16u << 20)) /* a key or certificate file is small */
-                break;
-            char *nd = realloc(data, ncap);
-            if (!nd)
-                break;
-            data = nd;
-            cap = ncap;
-        }
-        size_t r = fread(data + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    fclose(f);
-    if (data) {
-        data[n] = '\0';
-        *size = n;
-    }
-    return data;
-}
-
-struct pw_arg {
-    const char *password;
-    bool asked;
-};
-
-static int password_cb(char *buf, int size, int rwflag, void *u)
-{
-    (void)rwflag;
-    struct pw_arg *a = u;
-    a->asked = true;
-    if (!a->password)
-        return -1; /* never prompt on a terminal: a server has none */
-    size_t n = strlen(a->password);
-    if (n > (size_t)size)
-        return -1;
-    memcpy(buf, a->password, n);
-    return (int)n;
-}
-
-static int check_key_size(const dtp_ctx *ctx, const EVP_PKEY *key, const char *what, int weak_code,
-                          struct dtp_error *err)
-{
-    int min = dtp__min_cert_bits(ctx->profile, key), bits = dtp__key_bits(key);
-    if (min == 0 || bits >= min)
-        return DTP_OK;
-    if (ctx->relax_key_sizes) {
-        dtp__log(ctx, DTP_LOG_WARN, "B5 relaxed by option: %s %s key of %d bits accepted (profile %s minimum %d)",
-                 what, dtp__key_type(key), bits, ctx->profile->key, min);
-        return DTP_OK;
-    }
-    return dtp__fail(err, weak_code, false, "%s %s key has %d bits, profile %s requires at least %d", what,
-                     dtp__key_type(key), bits, ctx->profile->key, min);
-}
-
-static int load_credentials(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp_error *err)
-{
-    if (!cfg->cert_file && !cfg->key_file)
-        return DTP_OK;
-    if (!cfg->cert_file || !cfg->key_file)
-        return dtp__fail(err, DTP_R_CONFIG_INVALID, false, "a private key and a certificate go together (+tls KEY CERT)");
-
-    BIO *b = BIO_new_file(cfg->cert_file, "r");
-    X509 *cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    if (!cert)
-        return dtp__fail(err, DTP_R_CERT_UNREADABLE, true, "%s: %s", cfg->cert_file,
-                         b ? "not a PEM certificate" : strerror(errno));
-
-    size_t size = 0;
-    char *pem = read_file(cfg->key_file, &size);
-    if (!pem) {
-        X509_free(cert);
-        return dtp__fail(err, DTP_R_KEY_UNREADABLE, false, "%s: %s", cfg->key_file, strerror(errno));
-    }
-    bool encrypted = strstr(pem, "ENCRYPTED") != NULL;
-    struct pw_arg pw = {cfg->key_password, false};
-    BIO *mb = BIO_new_mem_buf(pem, (int)size);
-    EVP_PKEY *key = mb ? PEM_read_bio_PrivateKey(mb, NULL, password_cb, &pw) : NULL;
-    BIO_free(mb);
-    OPENSSL_cleanse(pem, size);
-    free(pem);
-
-    int rc = DTP_OK;
-    if (!key) {
-        if (encrypted && !cfg->key_password)
-            rc = dtp__fail(err, DTP_R_KEY_PASSWORD, false, "%s is encrypted and no password was given", cfg->key_file);
-        else if (encrypted)
-            rc = dtp__fail(err, DTP_R_KEY_PASSWORD, true, "%s: cannot decrypt with the given password", cfg->key_file);
-        else
-            rc = dtp__fail(err, DTP_R_KEY_UNREADABLE, true, "%s: not a PEM private key", cfg->key_file);
-    } else if (X509_check_private_key(cert, key) != 1) {
-        rc = dtp__fail(err, DTP_R_KEY_CERT_MISMATCH, false, "%s does not match %s", cfg->key_file, cfg->cert_file);
-        ERR_clear_error();
-    } else if ((rc = check_key_size(ctx, key, "own certificate", DTP_R_OWN_KEY_WEAK, err)) != DTP_OK) {
-        /* reported */
-    } else if (ctx->profile->min_cert_hash_bits && !(X509_get_extension_flags(cert) & EXFLAG_SS) &&
-               cert_hash_bits(cert) < ctx->profile->min_cert_hash_bits) {
-        /* M31: a peer would refuse it; say so before any connection. */
-        rc = dtp__fail(err, DTP_R_OWN_KEY_WEAK, false, "%s is signed with a %d-bit hash, profile %s requires at least %d",
-                       cfg->cert_file, cert_hash_bits(cert), ctx->profile->key, ctx->profile->min_cert_hash_bits);
-    } else if (SSL_CTX_use_certificate_chain_file(ctx->ssl_ctx, cfg->cert_file) != 1) {
-        unsigned long e = ERR_peek_last_error();
-        int code = ERR_GET_REASON(e) == SSL_R_EE_KEY_TOO_SMALL || ERR_GET_REASON(e) == SSL_R_CA_KEY_TOO_SMALL ||
-                           ERR_GET_REASON(e) == SSL_R_CA_MD_TOO_WEAK
-                       ? DTP_R_OWN_KEY_WEAK
-                       : DTP_R_CERT_UNREADABLE;
-        rc = dtp__fail(err, code, true, "%s", cfg->cert_file);
-    } else if (SSL_CTX_use_PrivateKey(ctx->ssl_ctx, key) != 1) {
-        rc = dtp__fail(err, DTP_R_KEY_CERT_MISMATCH, true, "%s", cfg->key_file);
-    }
-    EVP_PKEY_free(key);
-    X509_free(cert);
-    return rc;
-}
-
-static EVP_PKEY *ffdhe_params(int bits)
-{
-    const char *name = bits <= 2048 ? "ffdhe2048" : bits <= 3072 ? "ffdhe3072" : "ffdhe4096";
-    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
-    EVP_PKEY *pkey = NULL;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)name, 0),
-                           OSSL_PARAM_construct_end()};
-    if (!pc || EVP_PKEY_fromdata_init(pc) != 1 || EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_KEY_PARAMETERS, params) != 1)
-        pkey = NULL;
-    EVP_PKEY_CTX_free(pc);
-    return pkey;
-}
-
-/* Server DH: RFC 7919 group of at least the profile minimum by default, or
- * a user file checked against it (B5, E5). Never OpenSSL's auto sizing,
- * which follows the certificate and would pick 1024 bits for a weak one. */
-static int setup_dh(dtp_ctx *ctx, const char *dh_file, struct dtp_error *err)
-{
-    EVP_PKEY *dh = NULL;
-    if (dh_file) {
-        BIO *b = BIO_new_file(dh_file, "r");
-        dh = b ? PEM_read_bio_Parameters(b, NULL) : NULL;
-        BIO_free(b);
-        if (!dh || !(EVP_PKEY_is_a(dh, "DH") || EVP_PKEY_is_a(dh, "DHX"))) {
-            EVP_PKEY_free(dh);
-            return dtp__fail(err, DTP_R_DH_PARAMS, true, "%s: not PEM DH parameters", dh_file);
-        }
-        int bits = EVP_PKEY_get_bits(dh);
-        if (bits < ctx->profile->min_dhe_bits) {
-            if (!ctx->relax_key_sizes) {
-                EVP_PKEY_free(dh);
-                return dtp__fail(err, DTP_R_DH_PARAMS, false, "%s has %d bits, profile %s requires at least %d", dh_file,
-                                 bits, ctx->profile->key, ctx->profile->min_dhe_bits);
-            }
-            dtp__log(ctx, DTP_LOG_WARN, "B5 relaxed by option: %d-bit DH parameters from %s (profile minimum %d)", bits,
-                     dh_file, ctx->profile->min_dhe_bits);
-        }
-    } else {
-        dh = ffdhe_params(ctx->profile->min_dhe_bits);
-        if (!dh)
-            return dtp__fail(err, DTP_R_INTERNAL, true, "cannot create RFC 7919 DH group");
-    }
-    if (SSL_CTX_set0_tmp_dh_pkey(ctx->ssl_ctx, dh) != 1) {
-        EVP_PKEY_free(dh);
-        return dtp__fail(err, DTP_R_DH_PARAMS, true, "DH parameters refused by OpenSSL");
-    }
-    return DTP_OK; /* ownership passed to the SSL_CTX */
-}
-
-/* Enforce the profile's minimums inside the handshake, so a refusal is a
- * TLS alert the peer sees rather than a silent close afterwards. */
-
-/* Security callback: a peer's ephemeral DH key below min_dhe_bits fails the
- * handshake (OpenSSL: DH_KEY_TOO_SMALL, alert handshake_failure), also on
- * the BCP195 context whose security level 0 would accept 1024 bits (E5, B5).
- * Everything else is OpenSSL's default policy for this context's level. */
-static int security_cb(const SSL *s, const SSL_CTX *c, int op, int bits, int nid, void *other, void *ex)
-{
-    const dtp_ctx *ctx = SSL_CTX_get_app_data(c ? c : SSL_get_SSL_CTX(s));
-    if (ctx && op == SSL_SECOP_TMP_DH && other && !ctx->relax_key_sizes &&
-        EVP_PKEY_get_bits((const EVP_PKEY *)other) < ctx->profile->min_dhe_bits)
-        return 0;
-    return ctx && ctx->default_security_cb ? ctx->default_security_cb(s, c, op, bits, nid, other, ex) : 1;
-}
-
-/* Bits of the hash a certificate is signed with (SHA-256: 256); 0 when
- * there is no separate hash (EdDSA, which M12 excludes) or it is unknown. */
-static int cert_hash_bits(X509 *cert)
-{
-    int mdnid = NID_undef;
-    if (X509_get_signature_info(cert, &mdnid, NULL, NULL, NULL) != 1 || mdnid == NID_undef)
-        return 0;
-    const EVP_MD *md = EVP_get_digestbynid(mdnid);
-    return md ? EVP_MD_get_size(md) * 8 : 0;
-}
-
-/* Verify callback, after OpenSSL's own checks of each certificate:
- * - the key of the peer's leaf, and with check_chain of every certificate
- *   up to the trust anchor, meets the profile minimum (B5, M27-M30, Q4):
- *   EE_KEY_TOO_SMALL / CA_KEY_TOO_SMALL;
- * - with min_cert_hash_bits, the leaf's and intermediates' signatures use
- *   a hash that large (M31), the anchor's self-signature excepted (Q4):
- *   CA_MD_TOO_WEAK.
- * Whatever the security level of the context. */
-static int verify_cb(int ok, X509_STORE_CTX *store)
-{
-    if (!ok)
-        return ok;
-    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-    const dtp_ctx *ctx = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
-    X509 *cert = X509_STORE_CTX_get_current_cert(store);
-    int depth = X509_STORE_CTX_get_error_depth(store);
-    if (!ctx || !cert || (depth > 0 && !ctx->profile->check_chain))
-        return ok;
-    const struct dtp_profile *p = ctx->profile;
-    EVP_PKEY *key = X509_get0_pubkey(cert);
-    int min = key ? dtp__min_cert_bits(p, key) : 0;
-    if (min && dtp__key_bits(key) < min && !ctx->relax_key_sizes) {
-        X509_STORE_CTX_set_error(store, depth == 0 ? X509_V_ERR_EE_KEY_TOO_SMALL : X509_V_ERR_CA_KEY_TOO_SMALL);
-        return 0;
-    }
-    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
-    bool anchor = chain && depth == sk_X509_num(chain) - 1;
-    if (p->min_cert_hash_bits && !anchor && cert_hash_bits(cert) < p->min_cert_hash_bits) {
-        X509_STORE_CTX_set_error(store, X509_V_ERR_CA_MD_TOO_WEAK);
-        return 0;
-    }
-    return ok;
-}
-
-static int setup_trust(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp_error *err)
-{
-    if ((cfg->ca_file || cfg->ca_dir) && SSL_CTX_load_verify_locations(ctx->ssl_ctx, cfg->ca_file, cfg->ca_dir) != 1)
-        return dtp__fail(err, DTP_R_CA_UNREADABLE, true, "%s%s%s", cfg->ca_file ? cfg->ca_file : "",
-                         cfg->ca_file && cfg->ca_dir ? ", " : "", cfg->ca_dir ? cfg->ca_dir : "");
-    if (cfg->ca_file && ctx->role == DTP_ROLE_SERVER) {
-        /* Tell clients which CAs we accept, so they can pick a certificate. */
-        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->ca_file);
-        if (names)
-            SSL_CTX_set_client_CA_list(ctx->ssl_ctx, names);
-        ERR_clear_error();
-    }
-    if (cfg->crl_file) {
-        BIO *b = BIO_new_file(cfg->crl_file, "r");
-        X509_STORE *store = SSL_CTX_get_cert_store(ctx->ssl_ctx);
-        int n = 0;
-        X509_CRL *crl;
-        while (b && (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
-            X509_STORE_add_crl(store, crl);
-            X509_CRL_free(crl);
-            n++;
-        }
-        BIO_free(b);
-        if (n == 0)
-            return dtp__fail(err, DTP_R_CRL_UNREADABLE, true, "%s: no PEM CRL", cfg->crl_file);
-        ERR_clear_error(); /* the read loop ends on "no start line" */
-        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
-    }
-
-    bool have_trust = cfg->ca_file || cfg->ca_dir;
-    int mode;
-    switch (cfg->verify) {
-    case DTP_VERIFY_IGNORE:
-        mode = SSL_VERIFY_NONE;
-        dtp__log(ctx, DTP_LOG_WARN, "peer certificate verification is OFF (explicit option): any peer is accepted");
-        break;
-    case DTP_VERIFY_IF_PRESENT:
-        mode = SSL_VERIFY_PEER;
-        break;
-    case DTP_VERIFY_REQUIRE:
-        mode = SSL_VERIFY_PEER | (ctx->role == DTP_ROLE_SERVER ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-        break;
-    default:
-        return dtp__fail(err, DTP_R_CONFIG_INVALID, false, "unknown verification mode %d", cfg->verify);
-    }
-    if (mode != SSL_VERIFY_NONE && !have_trust)
-        return dtp__fail(err, DTP_R_CONFIG_INVALID, false,
-                         "peer verification needs trusted CA certificates (+cf FILE or +cd DIR), or -ic to ignore");
-    SSL_CTX_set_verify(ctx->ssl_ctx, mode, verify_cb);
-    return DTP_OK;
-}
-
-static void keylog_cb(const SSL *ssl, const char *line)
-{
-    const dtp_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-    FILE *f = ctx && ctx->keylog_file[0] ? fopen(ctx->keylog_file, "a") : NULL;
-    if (f) {
-        fprintf(f, "%s\n", line);
-        fclose(f);
-    }
-}
-
-/* Client session cache of one entry: the newest session of this context.
- * The session file is written when the context is freed, not here: the
- * ticket arrives in the middle of an association, which should not wait
- * for a file to be written (issue 6). */
-static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
-{
-    dtp_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-    if (!ctx)
-        return 0;
-    SSL_SESSION_free(ctx->session);
-    ctx->session = sess; /* returning 1 keeps OpenSSL's reference for us */
-    ctx->session_unsaved = true;
-    return 1;
-}
-
-/* Replaces the session file atomically (write a 0600 temporary, rename). */
-static void save_session(dtp_ctx *ctx)
-{
-    if (!ctx->session_file[0] || !ctx->session || !ctx->session_unsaved)
-        return;
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", ctx->session_file);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int ok = f && PEM_write_SSL_SESSION(f, ctx->session) == 1;
-    if (f)
-        ok = (fclose(f) == 0) && ok;
-    else if (fd >= 0)
-        close(fd);
-    if (!ok || rename(tmp, ctx->session_file) != 0) {
-        dtp__log(ctx, DTP_LOG_WARN, "cannot save TLS session to %s: %s", ctx->session_file, strerror(errno));
-        unlink(tmp);
-    } else {
-        ctx->session_unsaved = false;
-    }
-}
-
-static void setup_session_cache(dtp_ctx *ctx, const char *session_file)
-{
-    if (ctx->role != DTP_ROLE_CLIENT)
-        return; /* servers resume through tickets, whose keys every forked
-                   process of one context shares */
-    SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    SSL_CTX_sess_set_new_cb(ctx->ssl_ctx, new_session_cb);
-    if (!session_file)
-        return;
-    snprintf(ctx->session_file, sizeof ctx->session_file, "%s", session_file);
-    FILE *f = fopen(session_file, "r");
-    if (!f)
-        return; /* first run */
-    ctx->session = PEM_read_SSL_SESSION(f, NULL, NULL, NULL);
-    fclose(f);
-    if (!ctx->session)
-        dtp__log(ctx, DTP_LOG_WARN, "ignoring unreadable TLS session file %s", session_file);
-    ERR_clear_error();
+    return default_backend()->describe(p, role, buf, len, err);
 }
 
 dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
@@ -736,29 +57,30 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
         err->detail[0] = '\0';
     }
     if (!cfg || !cfg->profile) {
-        dtp__fail(err, DTP_R_PROFILE_UNKNOWN, false, "no profile given");
+        dtp__set_error(err, DTP_R_PROFILE_UNKNOWN, "no profile given");
         return NULL;
     }
     const struct dtp_profile *p = cfg->profile;
     if (cfg->role != DTP_ROLE_CLIENT && cfg->role != DTP_ROLE_SERVER) {
-        dtp__fail(err, DTP_R_CONFIG_INVALID, false, "unknown role %d", cfg->role);
+        dtp__set_error(err, DTP_R_CONFIG_INVALID, "unknown role %d", cfg->role);
         return NULL;
     }
     if (cfg->relax_key_sizes && !p->key_sizes_relaxable) {
-        dtp__fail(err, DTP_R_CONFIG_INVALID, false,
-                  "profile %s makes its key sizes a requirement (shall); they cannot be relaxed", p->key);
+        dtp__set_error(err, DTP_R_CONFIG_INVALID,
+                       "profile %s makes its key sizes a requirement (shall); they cannot be relaxed", p->key);
         return NULL;
     }
     if (cfg->role == DTP_ROLE_SERVER && (!cfg->cert_file || !cfg->key_file)) {
-        dtp__fail(err, DTP_R_CONFIG_INVALID, false, "a TLS server needs a private key and certificate (+tls KEY CERT)");
+        dtp__set_error(err, DTP_R_CONFIG_INVALID, "a TLS server needs a private key and certificate (+tls KEY CERT)");
         return NULL;
     }
 
     dtp_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
-        dtp__fail(err, DTP_R_INTERNAL, false, "out of memory");
+        dtp__set_error(err, DTP_R_INTERNAL, "out of memory");
         return NULL;
     }
+    ctx->be = default_backend();
     ctx->profile = p;
     ctx->role = cfg->role;
     ctx->verify = cfg->verify;
@@ -767,59 +89,24 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
     ctx->handshake_timeout_ms = cfg->handshake_timeout_ms > 0 ? cfg->handshake_timeout_ms : 15000;
     ctx->log = cfg->log;
     ctx->log_user = cfg->log_user;
-    ctx->ssl_ctx = SSL_CTX_new(cfg->role == DTP_ROLE_SERVER ? TLS_server_method() : TLS_client_method());
-    if (!ctx->ssl_ctx) {
-        dtp__fail(err, DTP_R_INTERNAL, true, "SSL_CTX_new");
-        free(ctx);
-        return NULL;
-    }
-    SSL_CTX_set_app_data(ctx->ssl_ctx, ctx);
-    ctx->sock_method = nosig_socket_method();
-    if (!ctx->sock_method) {
-        dtp__fail(err, DTP_R_INTERNAL, true, "BIO_meth_new");
-        dtp_ctx_free(ctx);
-        return NULL;
-    }
+    if (cfg->keylog_file)
+        snprintf(ctx->keylog_file, sizeof ctx->keylog_file, "%s", cfg->keylog_file);
     if (cfg->relax_key_sizes)
         dtp__log(ctx, DTP_LOG_WARN, "B5 key-size minimums of profile %s are relaxed by explicit option", p->key);
     if (ctx->allow_no_ems)
         dtp__log(ctx, DTP_LOG_WARN,
                  "R36 relaxed by explicit option: profile %s accepts TLS 1.2 peers without extended master secret",
                  p->key);
+    if (ctx->keylog_file[0])
+        dtp__log(ctx, DTP_LOG_WARN, "TLS session keys are written to %s (debugging only)", ctx->keylog_file);
 
-    ctx->default_security_cb = SSL_CTX_get_security_callback(ctx->ssl_ctx);
-    SSL_CTX_set_security_callback(ctx->ssl_ctx, security_cb);
-
-    int rc = dtp__apply_profile(ctx->ssl_ctx, p, cfg->role, err);
-    if (rc == DTP_OK)
-        rc = load_credentials(ctx, cfg, err);
-    if (rc == DTP_OK && cfg->role == DTP_ROLE_SERVER)
-        rc = setup_dh(ctx, cfg->dh_file, err);
-    if (rc == DTP_OK)
-        rc = setup_trust(ctx, cfg, err);
-    if (rc == DTP_OK && cfg->role == DTP_ROLE_SERVER) {
-        /* Needed for resumption when client certificates are verified. */
-        static const unsigned char sid_ctx[] = "dcmtls-profiles";
-        SSL_CTX_set_session_id_context(ctx->ssl_ctx, sid_ctx, sizeof sid_ctx - 1);
-        /* TLS 1.3: one ticket per handshake, not OpenSSL's two; our clients
-         * keep only the newest session, and each ticket carries the client
-         * certificate (about 1 KiB to encrypt and send). */
-        SSL_CTX_set_num_tickets(ctx->ssl_ctx, 1);
-    }
-    if (rc == DTP_OK)
-        setup_session_cache(ctx, cfg->session_file);
-    if (rc == DTP_OK && cfg->keylog_file) {
-        snprintf(ctx->keylog_file, sizeof ctx->keylog_file, "%s", cfg->keylog_file);
-        SSL_CTX_set_keylog_callback(ctx->ssl_ctx, keylog_cb);
-        dtp__log(ctx, DTP_LOG_WARN, "TLS session keys are written to %s (debugging only)", cfg->keylog_file);
-    }
-    if (rc != DTP_OK) {
+    if (ctx->be->ctx_setup(ctx, cfg, err) != DTP_OK) {
         dtp_ctx_free(ctx);
         return NULL;
     }
-    dtp__log(ctx, DTP_LOG_DEBUG, "profile %s (%s) ready as %s, %s..%s, security level %d on this context", p->key,
-             p->title, cfg->role == DTP_ROLE_SERVER ? "server" : "client", dtp_tls_version_name(p->min_version),
-             dtp_tls_version_name(p->max_version), SSL_CTX_get_security_level(ctx->ssl_ctx));
+    dtp__log(ctx, DTP_LOG_DEBUG, "profile %s (%s) ready as %s, %s..%s, backend %s", p->key, p->title,
+             cfg->role == DTP_ROLE_SERVER ? "server" : "client", dtp_tls_version_name(p->min_version),
+             dtp_tls_version_name(p->max_version), ctx->be->name);
     return ctx;
 }
 
@@ -827,39 +114,43 @@ void dtp_ctx_free(dtp_ctx *ctx)
 {
     if (!ctx)
         return;
-    save_session(ctx);
-    SSL_SESSION_free(ctx->session);
-    SSL_CTX_free(ctx->ssl_ctx);
-    BIO_meth_free(ctx->sock_method);
+    ctx->be->ctx_free(ctx);
     free(ctx);
 }
 
 const struct dtp_profile *dtp_ctx_profile(const dtp_ctx *ctx) { return ctx ? ctx->profile : NULL; }
 int dtp_ctx_role(const dtp_ctx *ctx) { return ctx ? ctx->role : -1; }
-void *dtp_ctx_ssl_ctx(dtp_ctx *ctx) { return ctx ? ctx->ssl_ctx : NULL; }
+void *dtp_ctx_ssl_ctx(dtp_ctx *ctx) { return ctx && ctx->be->native_ctx ? ctx->be->native_ctx(ctx) : NULL; }
+
+int dtp_ctx_warm_up(dtp_ctx *ctx)
+{
+    if (!ctx || ctx->role != DTP_ROLE_SERVER || !ctx->be->warm_up)
+        return DTP_OK;
+    return ctx->be->warm_up(ctx);
+}
 
 int dtp_read_password(const char *spec, char *out, size_t len, struct dtp_error *err)
 {
     if (!spec || !out || len == 0)
-        return dtp__fail(err, DTP_R_KEY_PASSWORD, false, "no password source given");
+        return dtp__set_error(err, DTP_R_KEY_PASSWORD, "no password source given");
     out[0] = '\0';
     if (strncmp(spec, "pass:", 5) == 0) {
         snprintf(out, len, "%s", spec + 5);
     } else if (strncmp(spec, "env:", 4) == 0) {
         const char *v = getenv(spec + 4);
         if (!v)
-            return dtp__fail(err, DTP_R_KEY_PASSWORD, false, "environment variable %s is not set", spec + 4);
+            return dtp__set_error(err, DTP_R_KEY_PASSWORD, "environment variable %s is not set", spec + 4);
         snprintf(out, len, "%s", v);
     } else if (strncmp(spec, "file:", 5) == 0) {
         FILE *f = fopen(spec + 5, "r");
         if (!f)
-            return dtp__fail(err, DTP_R_KEY_PASSWORD, false, "%s: %s", spec + 5, strerror(errno));
+            return dtp__set_error(err, DTP_R_KEY_PASSWORD, "%s: %s", spec + 5, strerror(errno));
         if (!fgets(out, (int)len, f))
             out[0] = '\0';
         fclose(f);
         out[strcspn(out, "\r\n")] = '\0'; /* first line, as openssl -passin file: */
     } else {
-        return dtp__fail(err, DTP_R_KEY_PASSWORD, false, "password source must be file:PATH, env:NAME or pass:TEXT");
+        return dtp__set_error(err, DTP_R_KEY_PASSWORD, "password source must be file:PATH, env:NAME or pass:TEXT");
     }
     return DTP_OK;
 }

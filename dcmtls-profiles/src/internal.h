@@ -1,17 +1,17 @@
-/* Internal declarations shared by the OpenSSL glue files. */
+/* Internal declarations: the backend-neutral context and connection, and
+ * the ops table a TLS backend implements (curl's lib/vtls layering). No
+ * TLS library header is included here: each backend keeps its own types
+ * behind the void pointers. */
 #ifndef DTP_INTERNAL_H
 #define DTP_INTERNAL_H
 
 #include "dtp/dtp.h"
 
-#include <openssl/ssl.h>
+struct dtp_backend;
 
 struct dtp_ctx {
-    SSL_CTX *ssl_ctx;
-    BIO_METHOD *sock_method; /* socket BIO that never raises SIGPIPE */
-    /* OpenSSL's own security callback, which ours consults after the
-     * profile's minimums (B5, E5). */
-    int (*default_security_cb)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
+    const struct dtp_backend *be;
+    void *be_ctx; /* the backend's context (OpenSSL: struct dtp_ossl_ctx) */
     const struct dtp_profile *profile;
     int role;
     int verify;
@@ -19,12 +19,90 @@ struct dtp_ctx {
     bool allow_no_ems;
     int handshake_timeout_ms;
     char keylog_file[512];
-    SSL_SESSION *session;     /* client: the session to offer next */
-    char session_file[512];   /* client: where it persists, "" if nowhere */
-    bool session_unsaved;     /* client: session is newer than the file */
+    char session_file[512]; /* client: where the session persists, "" if nowhere */
     dtp_log_fn log;
     void *log_user;
 };
+
+/* A DCMTK P-DATA PDU arrives as a 12-byte header write and a body write;
+ * held back, the header shares the body's first record (one record per
+ * PDU instead of two). Anything up to this size waits for the next write. */
+#define DTP_HOLD_MAX 64
+#define DTP_RECORD_MAX 16384
+
+struct dtp_conn {
+    dtp_ctx *ctx;
+    void *be_conn; /* the backend's connection (OpenSSL: SSL *) */
+    int fd;
+    bool handshake_done;
+    bool closed;
+    /* What the peer sent first, to tell "not TLS at all" from a TLS
+     * failure (backends report it with dtp__conn_note_header). */
+    unsigned char first_header[5];
+    bool have_first_header;
+    int alert_received; /* last fatal alert from the peer, -1 if none */
+    int hello_refusal;  /* reason the server's ClientHello check refused, 0 if none */
+    bool app_data_read; /* any application byte received yet */
+    struct dtp_error error;
+    struct dtp_session_info info;
+    /* Write coalescing (dtp_conn_set_coalesce): small writes wait here and
+     * leave in the same TLS record as the next write. */
+    bool coalesce;
+    size_t held;
+    unsigned char hold[DTP_HOLD_MAX];
+    unsigned char *scratch; /* one record's worth, allocated on first use */
+};
+
+/* What one backend I/O step did. */
+enum dtp_io {
+    DTP_IO_OK = 0,
+    DTP_IO_WANT_READ,  /* would block on reading (non-blocking socket, or SO_RCVTIMEO expired) */
+    DTP_IO_WANT_WRITE, /* would block on writing */
+    DTP_IO_CLOSED,     /* the peer's close_notify */
+    DTP_IO_TRANSPORT,  /* the socket failed or ended without close_notify (errno says which) */
+    DTP_IO_FAILED      /* a TLS-level failure: ask classify */
+};
+
+/* A TLS backend: one const table per library, one file each. Every op is
+ * required unless marked optional (then NULL-checked). */
+struct dtp_backend {
+    const char *name; /* "openssl" */
+
+    /* Context: everything the profile, role and credentials of cfg ask of
+     * this library (ctx's neutral fields are already set). Returns DTP_OK
+     * or a reason with err filled; ctx_free is called either way. */
+    int (*ctx_setup)(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp_error *err);
+    void (*ctx_free)(dtp_ctx *ctx);
+    int (*warm_up)(dtp_ctx *ctx);      /* optional: see dtp_ctx_warm_up */
+    void *(*native_ctx)(dtp_ctx *ctx); /* optional: dtp_ctx_ssl_ctx */
+    const char *(*describe)(const struct dtp_profile *p, int role, char *buf, size_t len, struct dtp_error *err);
+    bool (*suite_available)(const char *iana);
+
+    /* Connection over conn->fd; sets conn->be_conn. */
+    int (*conn_new)(dtp_conn *conn, struct dtp_error *err);
+    void (*conn_free)(dtp_conn *conn);
+    int (*set_server_name)(dtp_conn *conn, const char *name); /* SNI (client) */
+    enum dtp_io (*handshake)(dtp_conn *conn);                 /* one step */
+    enum dtp_io (*read)(dtp_conn *conn, void *buf, size_t len, size_t *got);
+    /* Non-blocking: whether application data can be read now (DTP_IO_OK),
+     * nothing yet (DTP_IO_WANT_READ), close_notify, or a failure. */
+    enum dtp_io (*peek)(dtp_conn *conn);
+    enum dtp_io (*write)(dtp_conn *conn, const void *buf, size_t len, size_t *put);
+    size_t (*pending)(dtp_conn *conn); /* decrypted bytes ready */
+    bool (*buffered)(dtp_conn *conn);  /* any received bytes held, decrypted or not */
+    int (*shutdown)(dtp_conn *conn);   /* sends close_notify: DTP_OK or a reason */
+    /* Fills what was negotiated, from the library (not the policy fields:
+     * downgraded is the policy's). */
+    void (*negotiated)(dtp_conn *conn, struct dtp_session_info *in);
+    /* After DTP_IO_FAILED (or CLOSED in a handshake): the reason row and
+     * conn->error.detail in the library's words. saved_errno is errno
+     * right after the failed step. Clears the library's error state. */
+    int (*classify)(dtp_conn *conn, enum dtp_io io, int saved_errno, bool in_handshake);
+    void (*clear_error)(dtp_conn *conn); /* forget a non-fatal error state */
+    size_t (*peer_cert_der)(dtp_conn *conn, void *buf, size_t len);
+};
+
+extern const struct dtp_backend dtp_backend_openssl;
 
 /* printf-style logging through the context's callback (no-op without one). */
 void dtp__log(const dtp_ctx *ctx, int level, const char *fmt, ...)
@@ -33,28 +111,19 @@ void dtp__log(const dtp_ctx *ctx, int level, const char *fmt, ...)
 #endif
     ;
 
-/* Sets err (may be NULL) and returns code. Appends OpenSSL's queued error
- * text to the detail when with_openssl is true. */
-int dtp__fail(struct dtp_error *err, int code, bool with_openssl, const char *fmt, ...)
+/* Sets err (may be NULL) and returns code. */
+int dtp__set_error(struct dtp_error *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
-/* Applies a profile's versions, suites, groups, security level and
- * options to an SSL_CTX (no credentials). */
-int dtp__apply_profile(SSL_CTX *ssl_ctx, const struct dtp_profile *profile, int role, struct dtp_error *err);
-
-/* Called by the server's ClientHello callback (ctx.c) when it refuses a
- * hello: the connection reports code instead of OpenSSL's generic
- * "callback failed". */
-void dtp__conn_refuse_hello(SSL *ssl, int code);
-
-/* Key-size minimum for an own or peer certificate key of this profile;
- * 0 when the type has none. */
-int dtp__min_cert_bits(const struct dtp_profile *profile, const EVP_PKEY *key);
-/* Nominal size of a key in bits (X25519 counts as 256, X448 as 448). */
-int dtp__key_bits(const EVP_PKEY *key);
-const char *dtp__key_type(const EVP_PKEY *key);
+/* For backends: the peer's first record header (5 bytes) and a fatal alert
+ * it sent; the neutral layer uses them to tell "not TLS" from a TLS
+ * failure and to name alerts. */
+void dtp__conn_note_header(dtp_conn *conn, const unsigned char *header);
+void dtp__conn_note_alert(dtp_conn *conn, int description);
+/* true if the peer's first bytes were not a TLS record header (C1). */
+bool dtp__conn_not_tls(const dtp_conn *conn);
 
 #endif

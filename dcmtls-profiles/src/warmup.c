@@ -1,5 +1,5 @@
 /*
- * Warming a server context up before the listener forks (issue 6).
+ * Warming a server context up before the listener forks (OpenSSL backend).
  *
  * OpenSSL 3 fetches algorithm implementations and fills its caches on
  * first use, per process. A listener that forks one process per
@@ -7,7 +7,7 @@
  * done once in the parent, before the first fork, leaves the caches filled
  * for all of them.
  */
-#include "internal.h"
+#include "openssl_be.h"
 
 #include <openssl/err.h>
 
@@ -61,11 +61,9 @@ static bool one_round(SSL_CTX *client_ctx, SSL_CTX *server_ctx, SSL_SESSION **se
     return ok;
 }
 
-int dtp_ctx_warm_up(dtp_ctx *ctx)
+int dtp__ossl_warm_up(dtp_ctx *ctx)
 {
-    if (!ctx || ctx->role != DTP_ROLE_SERVER)
-        return DTP_OK;
-    SSL_CTX *server_ctx = ctx->ssl_ctx;
+    SSL_CTX *server_ctx = OC(ctx)->ssl_ctx;
     SSL_CTX *client_ctx = SSL_CTX_new(TLS_client_method());
     if (!client_ctx)
         return DTP_R_INTERNAL;
