@@ -13,7 +13,7 @@
 DtpTlsOptions::DtpTlsOptions()
     : enabled(OFFalse), keyFile(NULL), certFile(NULL), profileKey("bcp195-8996"), caFile(NULL), caDir(NULL),
       crlFile(NULL), dhFile(NULL), passwordSpec(NULL), verify(DTP_VERIFY_REQUIRE), relaxKeySizes(OFFalse), allowNoEms(OFFalse),
-      handshakeTimeoutMs(15000), keylogFile(NULL), sessionFile(NULL)
+      handshakeTimeoutMs(15000), backend(NULL), keylogFile(NULL), sessionFile(NULL)
 {
 }
 
@@ -149,11 +149,21 @@ void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server)
     if (server)
         cmd.addOption("--dhparam", "+dp", 1, "[f]ilename: string",
                       "DH parameters (default: RFC 7919 ffdhe group of\nthe profile minimum)");
+    cmd.addOption("--tls-backend", 1, "[n]ame: string (default: openssl)",
+                  (OFString("TLS library: ") + dtpBackendNames() + " (see --list-profiles\nfor the suites each one has)").c_str());
     cmd.addOption("--handshake-timeout", 1, "[s]econds: integer (default: 15)", "abort a TLS handshake after s seconds");
     cmd.addOption("--keylog", 1, "[f]ilename: string", "append TLS session keys to f (debugging only)");
     if (!server)
         cmd.addOption("--session-file", 1, "[f]ilename: string",
                       "resume TLS sessions across runs: keep the session\nticket in f (mode 0600; holds session secrets)");
+}
+
+OFString dtpBackendNames()
+{
+    OFString names;
+    for (size_t i = 0; i < dtp_backend_count(); i++)
+        names += OFString(i ? ", " : "") + dtp_backend_name(i);
+    return names;
 }
 
 OFString dtpProfileKeys()
@@ -283,6 +293,8 @@ void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOpt
         app.checkValue(cmd.getValueAndCheckMinMax(s, 1, 3600));
         opt.handshakeTimeoutMs = OFstatic_cast(int, s) * 1000;
     }
+    if (cmd.findOption("--tls-backend"))
+        app.checkValue(cmd.getValue(opt.backend));
     if (cmd.findOption("--keylog"))
         app.checkValue(cmd.getValue(opt.keylogFile));
     if (cmd.findOption("--session-file"))
@@ -340,6 +352,7 @@ DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &
     cfg.relax_key_sizes = opt.relaxKeySizes != OFFalse;
     cfg.allow_no_ems = opt.allowNoEms != OFFalse;
     cfg.handshake_timeout_ms = opt.handshakeTimeoutMs;
+    cfg.backend = opt.backend;
     cfg.keylog_file = opt.keylogFile;
     cfg.session_file = opt.sessionFile;
     cfg.log = logCallback;
@@ -362,9 +375,16 @@ static void printSuites(STD_NAMESPACE ostream &out, const char *label, const cha
         return;
     }
     out << "    " << label << ":" << OFendl;
-    for (size_t i = 0; suites[i]; i++)
+    for (size_t i = 0; suites[i]; i++) {
         out << "      " << suites[i]
-            << (dtp_suite_available(suites[i]) ? "" : "  [not available with this backend (OpenSSL)]") << OFendl;
+            << (dtp_suite_available(suites[i]) ? "" : "  [not available with this backend (OpenSSL)]");
+        /* The other backends built in, where they differ from the default. */
+        for (size_t b = 1; b < dtp_backend_count(); b++)
+            if (dtp_backend_suite_available(dtp_backend_name(b), suites[i]) != dtp_suite_available(suites[i]))
+                out << "  {" << dtp_backend_name(b)
+                    << (dtp_backend_suite_available(dtp_backend_name(b), suites[i]) ? ": available}" : ": not offered}");
+        out << OFendl;
+    }
 }
 
 static OFString joined(const char *const *names, const char *sep)

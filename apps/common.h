@@ -68,6 +68,7 @@ struct DtpTlsOptions {
     OFBool relaxKeySizes;
     OFBool allowNoEms;
     int handshakeTimeoutMs;
+    const char *backend; /* --tls-backend, NULL: the library's default */
     const char *keylogFile;
     const char *sessionFile;
     DtpTlsOptions();
@@ -91,6 +92,8 @@ void dtpReportError(OFLogger &log, const char *what, const dtp_error &err);
 void dtpPrintProfiles(STD_NAMESPACE ostream &out);
 /* "bcp195, bcp195-nd, ...": the keys of the profile table, in order. */
 OFString dtpProfileKeys();
+/* "openssl, gnutls": the TLS backends built in, the default first. */
+OFString dtpBackendNames();
 void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app);
 
 #endif

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config libssl-dev libdcmtk-dev
+  build-essential cmake pkg-config libssl-dev libdcmtk-dev libgnutls28-dev
   # test tools and real peers (interop tests, label interop: OpenSSL, stock
   # DCMTK, GnuTLS, Orthanc over REST with curl, sslscan, nmap ssl-enum-ciphers)
   openssl dcmtk gnutls-bin sslscan iproute2 procps

@@ -11,9 +11,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The backend of every context for now; the table is the place where a
- * second one is chosen. */
-static const struct dtp_backend *default_backend(void) { return &dtp_backend_openssl; }
+/* The backends built in, the default first. */
+static const struct dtp_backend *const backends[] = {
+    &dtp_backend_openssl,
+#ifdef DTP_WITH_GNUTLS
+    &dtp_backend_gnutls,
+#endif
+};
+#define N_BACKENDS (sizeof backends / sizeof backends[0])
+
+static const struct dtp_backend *default_backend(void) { return backends[0]; }
+
+static const struct dtp_backend *find_backend(const char *name)
+{
+    if (!name)
+        return default_backend();
+    for (size_t i = 0; i < N_BACKENDS; i++)
+        if (strcmp(backends[i]->name, name) == 0)
+            return backends[i];
+    return NULL;
+}
+
+size_t dtp_backend_count(void) { return N_BACKENDS; }
+const char *dtp_backend_name(size_t i) { return i < N_BACKENDS ? backends[i]->name : NULL; }
+
+bool dtp_backend_suite_available(const char *backend, const char *iana)
+{
+    const struct dtp_backend *be = find_backend(backend);
+    return be && iana && be->suite_available(iana);
+}
 
 void dtp__log(const dtp_ctx *ctx, int level, const char *fmt, ...)
 {
@@ -75,12 +101,22 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
         return NULL;
     }
 
+    const struct dtp_backend *be = find_backend(cfg->backend);
+    if (!be) {
+        char names[128] = "";
+        for (size_t i = 0; i < N_BACKENDS; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", backends[i]->name);
+        dtp__set_error(err, DTP_R_CONFIG_INVALID, "no TLS backend '%s' in this build (built in: %s)", cfg->backend,
+                       names);
+        return NULL;
+    }
+
     dtp_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
         dtp__set_error(err, DTP_R_INTERNAL, "out of memory");
         return NULL;
     }
-    ctx->be = default_backend();
+    ctx->be = be;
     ctx->profile = p;
     ctx->role = cfg->role;
     ctx->verify = cfg->verify;

@@ -103,6 +103,9 @@ struct dtp_backend {
 };
 
 extern const struct dtp_backend dtp_backend_openssl;
+#ifdef DTP_WITH_GNUTLS
+extern const struct dtp_backend dtp_backend_gnutls;
+#endif
 
 /* printf-style logging through the context's callback (no-op without one). */
 void dtp__log(const dtp_ctx *ctx, int level, const char *fmt, ...)

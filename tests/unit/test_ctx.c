@@ -221,7 +221,29 @@ static int internal_error_reported(void)
     return 0;
 }
 
+static int unknown_backend_refused(void)
+{
+    /* The backends built in are listed, the default (OpenSSL) first; a name
+     * that is not built in is a configuration error, never a fallback. */
+    CHECK(dtp_backend_count() >= 1 && strcmp(dtp_backend_name(0), "openssl") == 0);
+    CHECK(dtp_backend_name(dtp_backend_count()) == NULL);
+    CHECK(dtp_backend_suite_available(NULL, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+    CHECK(!dtp_backend_suite_available("no-such-backend", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+    struct dtp_config cfg = {.profile = dtp_profile_find("bcp195-8996", NULL), .role = DTP_ROLE_CLIENT,
+                             .verify = DTP_VERIFY_IGNORE, .backend = "no-such-backend"};
+    struct dtp_error e = {0};
+    CHECK(dtp_ctx_new(&cfg, &e) == NULL);
+    CHECK_REASON(DTP_R_CONFIG_INVALID, e.code, e.detail);
+    CHECK(strstr(e.detail, "no-such-backend") != NULL && strstr(e.detail, "openssl") != NULL);
+    cfg.backend = "openssl";
+    dtp_ctx *ctx = dtp_ctx_new(&cfg, &e);
+    CHECK(ctx != NULL);
+    dtp_ctx_free(ctx);
+    return 0;
+}
+
 static const struct check_case cases[] = {
+    CASE(unknown_backend_refused),
     CASE(server_ok), CASE(client_without_cert_ok), CASE(cert_not_pem), CASE(cert_missing), CASE(key_missing),
     CASE(key_not_pem), CASE(key_encrypted_no_password), CASE(key_encrypted_wrong_password),
     CASE(key_encrypted_right_password), CASE(key_cert_mismatch), CASE(own_rsa1024_refused),

@@ -209,6 +209,9 @@ typedef void (*dtp_log_fn)(void *user, int level, const char *message);
 
 struct dtp_config {
     const struct dtp_profile *profile; /* required */
+    /* TLS backend: "openssl" (NULL: the default) or "gnutls" where built
+     * in; another name is refused with DTP_R_CONFIG_INVALID. */
+    const char *backend;
     int role;                          /* enum dtp_role */
     const char *cert_file;   /* PEM; required for a server */
     const char *key_file;    /* PEM, possibly encrypted */
@@ -261,8 +264,16 @@ void *dtp_ctx_ssl_ctx(dtp_ctx *ctx);
 const char *dtp_profile_describe(const struct dtp_profile *profile, int role, char *buf, size_t len,
                                  struct dtp_error *err);
 
-/* Whether an IANA suite name is implemented by this OpenSSL build. */
+/* Whether an IANA suite name is implemented by the default backend
+ * (OpenSSL). */
 bool dtp_suite_available(const char *iana_name);
+
+/* The TLS backends built in: names in order, the default first. */
+size_t dtp_backend_count(void);
+const char *dtp_backend_name(size_t i); /* NULL past the end */
+/* Whether backend (a name; NULL: the default) implements an IANA suite;
+ * false for an unknown backend. */
+bool dtp_backend_suite_available(const char *backend, const char *iana_name);
 
 /* Reads a password from "file:PATH", "env:NAME" or "pass:TEXT" (as
  * openssl's -passin). Returns 0 and writes a NUL-terminated string, or a
