@@ -16,6 +16,14 @@
 #include <stddef.h>
 #include <sys/types.h> /* ssize_t */
 
+/* The library's API: the only symbols a shared build exports (the rest is
+ * built with hidden visibility). */
+#if defined(__GNUC__)
+#define DTP_API __attribute__((visibility("default")))
+#else
+#define DTP_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,7 +40,7 @@ enum dtp_tls_version {
 };
 
 /* "TLSv1.2" etc.; "none" for DTP_TLS_NONE, "unknown" otherwise. */
-const char *dtp_tls_version_name(int version);
+DTP_API const char *dtp_tls_version_name(int version);
 
 /* ------------------------------------------------------------------ */
 /* Profiles: data, one const struct each (src/profiles.c).             */
@@ -112,13 +120,13 @@ struct dtp_retired_profile {
     const char *why;
 };
 
-size_t dtp_profile_count(void);
-const struct dtp_profile *dtp_profile_at(size_t i); /* NULL past the end */
+DTP_API size_t dtp_profile_count(void);
+DTP_API const struct dtp_profile *dtp_profile_at(size_t i); /* NULL past the end */
 /* NULL if unknown or retired; *reason (if non-NULL) tells which. */
-const struct dtp_profile *dtp_profile_find(const char *key, int *reason);
-size_t dtp_retired_profile_count(void);
-const struct dtp_retired_profile *dtp_retired_profile_at(size_t i);
-const struct dtp_retired_profile *dtp_retired_profile_find(const char *key);
+DTP_API const struct dtp_profile *dtp_profile_find(const char *key, int *reason);
+DTP_API size_t dtp_retired_profile_count(void);
+DTP_API const struct dtp_retired_profile *dtp_retired_profile_at(size_t i);
+DTP_API const struct dtp_retired_profile *dtp_retired_profile_find(const char *key);
 
 /* ------------------------------------------------------------------ */
 /* Failure reasons: one table (src/reasons.c), stable codes (C6).      */
@@ -179,10 +187,10 @@ struct dtp_reason {
     const char *action;   /* what to do about it */
 };
 
-size_t dtp_reason_count(void);
-const struct dtp_reason *dtp_reason_at(size_t i);
-const struct dtp_reason *dtp_reason_by_code(int code); /* NULL if none */
-const struct dtp_reason *dtp_reason_by_name(const char *name);
+DTP_API size_t dtp_reason_count(void);
+DTP_API const struct dtp_reason *dtp_reason_at(size_t i);
+DTP_API const struct dtp_reason *dtp_reason_by_code(int code); /* NULL if none */
+DTP_API const struct dtp_reason *dtp_reason_by_name(const char *name);
 
 /* An error record, kept by the object it happened in (libtls style). */
 struct dtp_error {
@@ -191,7 +199,7 @@ struct dtp_error {
 };
 
 /* Formats "reason <code> <NAME>: <message> (<detail>)" into buf. */
-const char *dtp_error_format(const struct dtp_error *err, char *buf, size_t len);
+DTP_API const char *dtp_error_format(const struct dtp_error *err, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Context: one profile + role + credentials = one SSL_CTX.            */
@@ -243,42 +251,42 @@ struct dtp_config {
 typedef struct dtp_ctx dtp_ctx;
 
 /* Builds the context. On failure returns NULL and fills *err (if non-NULL). */
-dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err);
-void dtp_ctx_free(dtp_ctx *ctx); /* NULL is fine */
-const struct dtp_profile *dtp_ctx_profile(const dtp_ctx *ctx);
-int dtp_ctx_role(const dtp_ctx *ctx);
+DTP_API dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err);
+DTP_API void dtp_ctx_free(dtp_ctx *ctx); /* NULL is fine */
+DTP_API const struct dtp_profile *dtp_ctx_profile(const dtp_ctx *ctx);
+DTP_API int dtp_ctx_role(const dtp_ctx *ctx);
 /* Server contexts: one full and one resumed handshake of the context with
  * an in-memory client, so that OpenSSL's per-process algorithm fetching
  * and caches are done. Call it before forking association processes; each
  * of them then starts warm. Client contexts: no-op. A failed warm-up is
  * only logged (debug): returns DTP_OK, or DTP_R_INTERNAL out of memory. */
-int dtp_ctx_warm_up(dtp_ctx *ctx);
+DTP_API int dtp_ctx_warm_up(dtp_ctx *ctx);
 /* The underlying SSL_CTX (as void*), for inspection; owned by ctx. */
-void *dtp_ctx_ssl_ctx(dtp_ctx *ctx);
+DTP_API void *dtp_ctx_ssl_ctx(dtp_ctx *ctx);
 
 /* What a profile hands OpenSSL in a role, resolved against this backend:
  * versions, security level, the effective suite list (IANA names, in
  * order), groups, unavailable suites. One "key: value" line each; used by
  * the snapshot test and -d output. Needs no credentials. Returns buf, or
  * NULL with err filled. */
-const char *dtp_profile_describe(const struct dtp_profile *profile, int role, char *buf, size_t len,
+DTP_API const char *dtp_profile_describe(const struct dtp_profile *profile, int role, char *buf, size_t len,
                                  struct dtp_error *err);
 
 /* Whether an IANA suite name is implemented by the default backend
  * (OpenSSL). */
-bool dtp_suite_available(const char *iana_name);
+DTP_API bool dtp_suite_available(const char *iana_name);
 
 /* The TLS backends built in: names in order, the default first. */
-size_t dtp_backend_count(void);
-const char *dtp_backend_name(size_t i); /* NULL past the end */
+DTP_API size_t dtp_backend_count(void);
+DTP_API const char *dtp_backend_name(size_t i); /* NULL past the end */
 /* Whether backend (a name; NULL: the default) implements an IANA suite;
  * false for an unknown backend. */
-bool dtp_backend_suite_available(const char *backend, const char *iana_name);
+DTP_API bool dtp_backend_suite_available(const char *backend, const char *iana_name);
 
 /* Reads a password from "file:PATH", "env:NAME" or "pass:TEXT" (as
  * openssl's -passin). Returns 0 and writes a NUL-terminated string, or a
  * reason code (DTP_R_KEY_PASSWORD) with err filled. */
-int dtp_read_password(const char *spec, char *out, size_t len, struct dtp_error *err);
+DTP_API int dtp_read_password(const char *spec, char *out, size_t len, struct dtp_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Connection: one TLS session over one connected socket.              */
@@ -308,53 +316,53 @@ struct dtp_session_info {
  * dtp_config. Returns DTP_OK or a reason code with err filled; on DTP_OK,
  * err->detail says what a relaxation let through (for the caller to log),
  * "" if nothing. */
-int dtp_check_session(const struct dtp_profile *profile, struct dtp_session_info *info, bool relax_key_sizes,
+DTP_API int dtp_check_session(const struct dtp_profile *profile, struct dtp_session_info *info, bool relax_key_sizes,
                       bool allow_no_ems, struct dtp_error *err);
 
 /* Wraps fd (a connected socket; the caller keeps ownership of the fd).
  * Writes use MSG_NOSIGNAL: a vanished peer is an IO_ERROR, never SIGPIPE. */
-dtp_conn *dtp_conn_new(dtp_ctx *ctx, int fd, struct dtp_error *err);
-void dtp_conn_free(dtp_conn *conn); /* does not close fd */
+DTP_API dtp_conn *dtp_conn_new(dtp_ctx *ctx, int fd, struct dtp_error *err);
+DTP_API void dtp_conn_free(dtp_conn *conn); /* does not close fd */
 
 /* Runs the handshake within the context's timeout, then checks the result
  * against the profile (version, suite, peer ephemeral key, peer certificate
  * key). Returns DTP_OK or a reason code; the error is kept in conn. */
-int dtp_conn_handshake(dtp_conn *conn);
+DTP_API int dtp_conn_handshake(dtp_conn *conn);
 
 /* Blocking I/O as read(2)/write(2): >0 bytes; 0 on orderly close_notify
  * (read only); -1 on failure with the reason kept in conn. */
-ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len);
-ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len);
+DTP_API ssize_t dtp_conn_read(dtp_conn *conn, void *buf, size_t len);
+DTP_API ssize_t dtp_conn_write(dtp_conn *conn, const void *buf, size_t len);
 
 /* Write coalescing, off by default: writes of up to 64 bytes are held and
  * sent in the same TLS record as the next write (a DICOM PDU header with
  * its body: one record per PDU instead of two). Held bytes are sent by
  * the next write, dtp_conn_flush, dtp_conn_read, dtp_conn_wait_readable
  * and dtp_conn_close_notify, so a peer never waits for them. */
-void dtp_conn_set_coalesce(dtp_conn *conn, bool on);
+DTP_API void dtp_conn_set_coalesce(dtp_conn *conn, bool on);
 /* Sends held bytes. Returns DTP_OK or the reason code. */
-int dtp_conn_flush(dtp_conn *conn);
+DTP_API int dtp_conn_flush(dtp_conn *conn);
 
 /* Bytes already decrypted and buffered inside TLS. */
-size_t dtp_conn_pending(dtp_conn *conn);
+DTP_API size_t dtp_conn_pending(dtp_conn *conn);
 /* true if data can be read within timeout_ms (buffered or on the socket). */
-bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms);
+DTP_API bool dtp_conn_wait_readable(dtp_conn *conn, int timeout_ms);
 
 /* Client, before the handshake: the name the peer was addressed by. When
  * the profile sends SNI (send_sni) and host is a DNS name, not an IP
  * address literal, it goes into the ClientHello's server_name (Q9).
  * Returns DTP_OK, or a reason code (DTP_R_CONFIG_INVALID, DTP_R_INTERNAL). */
-int dtp_conn_set_peer_name(dtp_conn *conn, const char *host);
+DTP_API int dtp_conn_set_peer_name(dtp_conn *conn, const char *host);
 
 /* Sends close_notify (once). Returns DTP_OK or a reason code. */
-int dtp_conn_close_notify(dtp_conn *conn);
+DTP_API int dtp_conn_close_notify(dtp_conn *conn);
 
-const struct dtp_error *dtp_conn_error(const dtp_conn *conn);
-const struct dtp_session_info *dtp_conn_info(const dtp_conn *conn);
+DTP_API const struct dtp_error *dtp_conn_error(const dtp_conn *conn);
+DTP_API const struct dtp_session_info *dtp_conn_info(const dtp_conn *conn);
 /* One line: "TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 X25519(253) peer=... [DOWNGRADED]" */
-const char *dtp_session_format(const struct dtp_session_info *info, char *buf, size_t len);
+DTP_API const char *dtp_session_format(const struct dtp_session_info *info, char *buf, size_t len);
 /* DER of the peer certificate: returns its length; copies if buf is large enough. */
-size_t dtp_conn_peer_cert_der(dtp_conn *conn, void *buf, size_t len);
+DTP_API size_t dtp_conn_peer_cert_der(dtp_conn *conn, void *buf, size_t len);
 
 #ifdef __cplusplus
 }
