@@ -118,6 +118,26 @@ static void describe_first_header(const dtp_conn *conn, char *out, size_t len)
                  h[4]);
 }
 
+int dtp__classify_io(dtp_conn *conn, enum dtp_io io, int saved_errno, bool in_handshake)
+{
+    struct dtp_error *e = &conn->error;
+    if (io == DTP_IO_CLOSED) {
+        snprintf(e->detail, sizeof e->detail, "peer sent close_notify");
+        return in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
+    }
+    /* Would block: a blocking socket with SO_RCVTIMEO/SO_SNDTIMEO expired. */
+    if (io == DTP_IO_WANT_READ || io == DTP_IO_WANT_WRITE || saved_errno == EAGAIN || saved_errno == EWOULDBLOCK) {
+        snprintf(e->detail, sizeof e->detail, "socket timeout");
+        return in_handshake ? DTP_R_HANDSHAKE_TIMEOUT : DTP_R_TIMEOUT;
+    }
+    if (saved_errno == 0) {
+        snprintf(e->detail, sizeof e->detail, "connection closed by peer without close_notify");
+        return in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
+    }
+    snprintf(e->detail, sizeof e->detail, "%s", strerror(saved_errno));
+    return in_handshake && (saved_errno == ECONNRESET || saved_errno == EPIPE) ? DTP_R_HANDSHAKE_EOF : DTP_R_IO_ERROR;
+}
+
 /* Records the failure of a backend step that returned io: the backend
  * names the reason in its library's words, this adds what is known of the
  * peer. */

@@ -6,10 +6,12 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The backends built in, the default first. */
 static const struct dtp_backend *const backends[] = {
@@ -63,6 +65,22 @@ int dtp__set_error(struct dtp_error *err, int code, const char *fmt, ...)
         va_end(ap);
     }
     return code;
+}
+
+bool dtp__save_session_file(const dtp_ctx *ctx, const void *data, size_t len)
+{
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", ctx->session_file);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
+    if (fd >= 0)
+        ok = (close(fd) == 0) && ok;
+    if (!ok || rename(tmp, ctx->session_file) != 0) {
+        dtp__log(ctx, DTP_LOG_WARN, "cannot save TLS session to %s: %s", ctx->session_file, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
 }
 
 bool dtp_suite_available(const char *iana) { return iana && default_backend()->suite_available(iana); }

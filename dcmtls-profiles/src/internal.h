@@ -121,11 +121,23 @@ int dtp__set_error(struct dtp_error *err, int code, const char *fmt, ...)
 #endif
     ;
 
+/* Size in bits of a named group (IANA name; X25519 counts 255, E5/M17);
+ * 0 when unknown. For a side that kept no copy of the peer's share. */
+int dtp__group_bits(const char *name);
+
+/* Client: replaces ctx->session_file atomically with data (a 0600
+ * temporary, then rename); logs and returns false on failure. */
+bool dtp__save_session_file(const dtp_ctx *ctx, const void *data, size_t len);
+
 /* For backends: the peer's first record header (5 bytes) and a fatal alert
  * it sent; the neutral layer uses them to tell "not TLS" from a TLS
  * failure and to name alerts. */
 void dtp__conn_note_header(dtp_conn *conn, const unsigned char *header);
 void dtp__conn_note_alert(dtp_conn *conn, int description);
+/* For a backend's classify: the reason of an outcome that is not the TLS
+ * library's (close_notify, a socket timeout, EOF, a socket error), with
+ * conn->error.detail filled. */
+int dtp__classify_io(dtp_conn *conn, enum dtp_io io, int saved_errno, bool in_handshake);
 /* true if the peer's first bytes were not a TLS record header (C1). */
 bool dtp__conn_not_tls(const dtp_conn *conn);
 

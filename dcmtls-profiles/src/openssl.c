@@ -683,26 +683,17 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
     return 1;
 }
 
-/* Replaces the session file atomically (write a 0600 temporary, rename). */
+/* The newest session, as PEM, into the session file (written atomically, 0600). */
 static void save_session(dtp_ctx *ctx)
 {
     if (!ctx->session_file[0] || !OC(ctx)->session || !OC(ctx)->session_unsaved)
         return;
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", ctx->session_file);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int ok = f && PEM_write_SSL_SESSION(f, OC(ctx)->session) == 1;
-    if (f)
-        ok = (fclose(f) == 0) && ok;
-    else if (fd >= 0)
-        close(fd);
-    if (!ok || rename(tmp, ctx->session_file) != 0) {
-        dtp__log(ctx, DTP_LOG_WARN, "cannot save TLS session to %s: %s", ctx->session_file, strerror(errno));
-        unlink(tmp);
-    } else {
+    BIO *mem = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long len = mem && PEM_write_bio_SSL_SESSION(mem, OC(ctx)->session) == 1 ? BIO_get_mem_data(mem, &pem) : 0;
+    if (len > 0 && dtp__save_session_file(ctx, pem, (size_t)len))
         OC(ctx)->session_unsaved = false;
-    }
+    BIO_free(mem);
 }
 
 static void setup_session_cache(dtp_ctx *ctx, const char *session_file)
@@ -1023,28 +1014,16 @@ static int ossl_classify(dtp_conn *conn, enum dtp_io io, int saved_errno, bool i
     int code;
     switch (ssl_err) {
     case SSL_ERROR_ZERO_RETURN:
-        code = in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
-        snprintf(e->detail, sizeof e->detail, "peer sent close_notify");
-        break;
     case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE: /* a blocking socket with SO_RCVTIMEO/SO_SNDTIMEO */
-        code = in_handshake ? DTP_R_HANDSHAKE_TIMEOUT : DTP_R_TIMEOUT;
-        snprintf(e->detail, sizeof e->detail, "socket timeout");
+    case SSL_ERROR_WANT_WRITE:
+        code = dtp__classify_io(conn, io, saved_errno, in_handshake);
         break;
     case SSL_ERROR_SYSCALL:
         if (packed) {
             code = classify_ssl_reason(conn, ERR_GET_REASON(packed), in_handshake);
             snprintf(e->detail, sizeof e->detail, "%s", ossl);
-        } else if (saved_errno == 0) {
-            code = in_handshake ? DTP_R_HANDSHAKE_EOF : DTP_R_TRUNCATED;
-            snprintf(e->detail, sizeof e->detail, "connection closed by peer without close_notify");
-        } else if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK) {
-            code = in_handshake ? DTP_R_HANDSHAKE_TIMEOUT : DTP_R_TIMEOUT;
-            snprintf(e->detail, sizeof e->detail, "socket timeout");
         } else {
-            code = in_handshake && (saved_errno == ECONNRESET || saved_errno == EPIPE) ? DTP_R_HANDSHAKE_EOF
-                                                                                      : DTP_R_IO_ERROR;
-            snprintf(e->detail, sizeof e->detail, "%s", strerror(saved_errno));
+            code = dtp__classify_io(conn, DTP_IO_TRANSPORT, saved_errno, in_handshake);
         }
         break;
     case SSL_ERROR_SSL:
@@ -1067,21 +1046,6 @@ static int ossl_classify(dtp_conn *conn, enum dtp_io io, int saved_errno, bool i
 
 /* ---- what was negotiated ------------------------------------------- */
 
-/* Size in bits of a named group (X25519 counts 255, as key_bits); 0 when
- * unknown. */
-static int group_bits(const char *name)
-{
-    static const struct {
-        const char *name;
-        int bits;
-    } groups[] = {{"x25519", 255},    {"x448", 448},        {"secp256r1", 256},   {"secp384r1", 384},
-                  {"secp521r1", 521}, {"ffdhe2048", 2048},  {"ffdhe3072", 3072},  {"ffdhe4096", 4096},
-                  {"ffdhe6144", 6144}, {"ffdhe8192", 8192}, {"secp224r1", 224},   {"secp192r1", 192}};
-    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
-        if (strcmp(groups[i].name, name) == 0)
-            return groups[i].bits;
-    return 0;
-}
 
 static void ossl_negotiated(dtp_conn *conn, struct dtp_session_info *in)
 {
@@ -1115,7 +1079,7 @@ static void ossl_negotiated(dtp_conn *conn, struct dtp_session_info *in)
         /* A TLS 1.2 server keeps no copy of the client's share; the group
          * it picked from its own list says the size. */
         snprintf(in->group, sizeof in->group, "%s", gname ? gname : "");
-        in->kx_bits = group_bits(in->group);
+        in->kx_bits = dtp__group_bits(in->group);
         in->kx_finite_field = strncmp(in->group, "ffdhe", 5) == 0;
     }
 

@@ -4,7 +4,7 @@
  * fills and no TLS library object, so every backend gets the same
  * decisions and the unit tests need no handshake.
  */
-#include "dtp/dtp.h"
+#include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,4 +115,18 @@ int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, 
         note_relaxed(err, what, in->peer_key_bits, min);
     }
     return DTP_OK;
+}
+
+int dtp__group_bits(const char *name)
+{
+    static const struct {
+        const char *name;
+        int bits;
+    } groups[] = {{"x25519", 255},     {"x448", 448},       {"secp256r1", 256},  {"secp384r1", 384},
+                  {"secp521r1", 521},  {"ffdhe2048", 2048}, {"ffdhe3072", 3072}, {"ffdhe4096", 4096},
+                  {"ffdhe6144", 6144}, {"ffdhe8192", 8192}, {"secp224r1", 224},  {"secp192r1", 192}};
+    for (size_t i = 0; name && i < sizeof groups / sizeof groups[0]; i++)
+        if (strcmp(groups[i].name, name) == 0)
+            return groups[i].bits;
+    return 0;
 }

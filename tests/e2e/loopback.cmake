@@ -30,3 +30,17 @@ endforeach()
 foreach(profile IN ITEMS bcp195-nd bcp195-ex)
   dtp_e2e(e2e.session-file.${profile} session_file.sh LABELS loopback TIMEOUT 60 ARGS ${profile})
 endforeach()
+
+# 7. The GnuTLS backend (--tls-backend gnutls): every profile, RSA and EC,
+#    GnuTLS on both sides and against the OpenSSL backend both ways.
+if(DTP_WITH_GNUTLS)
+  foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod)
+    foreach(keytype IN ITEMS rsa ec)
+      foreach(pair IN ITEMS gnutls-gnutls openssl-gnutls gnutls-openssl)
+        string(REPLACE "-" ";" sides ${pair})
+        dtp_e2e(e2e.backend-gnutls.${profile}.${keytype}.${pair} backend_gnutls.sh
+          LABELS loopback TIMEOUT 60 ARGS ${profile} ${keytype} ${sides})
+      endforeach()
+    endforeach()
+  endforeach()
+endif()

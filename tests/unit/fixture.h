@@ -29,6 +29,7 @@ struct fx {
     int timeout_ms;
     dtp_log_fn log;
     void *log_user;
+    const char *backend; /* dtp_config.backend; NULL: the default */
 };
 
 /* Makes a context; names are fixture file names (NULL = none). */
@@ -49,6 +50,7 @@ static inline dtp_ctx *fx_ctx(struct fx f, struct dtp_error *err)
     cfg.handshake_timeout_ms = f.timeout_ms ? f.timeout_ms : 5000;
     cfg.log = f.log;
     cfg.log_user = f.log_user;
+    cfg.backend = f.backend;
     memset(err, 0, sizeof *err);
     return dtp_ctx_new(&cfg, err);
 }

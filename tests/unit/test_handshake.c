@@ -6,68 +6,7 @@
 
 #include <openssl/ssl.h>
 
-#include "fixture.h"
-
-struct side {
-    dtp_ctx *ctx;
-    int fd;
-    dtp_conn *conn;
-    int rc;
-};
-
-static void *server_thread(void *arg)
-{
-    struct side *s = arg;
-    s->conn = dtp_conn_new(s->ctx, s->fd, NULL);
-    s->rc = s->conn ? dtp_conn_handshake(s->conn) : DTP_R_INTERNAL;
-    if (s->rc != DTP_OK)
-        shutdown(s->fd, SHUT_RDWR); /* let the client see the end */
-    return NULL;
-}
-
-/* The name the client addresses the server by (SNI, Q9); NULL: none. */
-static const char *client_peer_name;
-
-/* Runs both handshakes; fds stay open for the case to use. */
-static int run_pair(dtp_ctx *cctx, dtp_ctx *sctx, struct side *c, struct side *s)
-{
-    int sv[2];
-    if (!cctx || !sctx || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
-        return -1;
-    *c = (struct side){cctx, sv[0], NULL, -1};
-    *s = (struct side){sctx, sv[1], NULL, -1};
-    pthread_t t;
-    pthread_create(&t, NULL, server_thread, s);
-    c->conn = dtp_conn_new(cctx, c->fd, NULL);
-    if (c->conn && client_peer_name)
-        dtp_conn_set_peer_name(c->conn, client_peer_name);
-    c->rc = c->conn ? dtp_conn_handshake(c->conn) : DTP_R_INTERNAL;
-    if (c->rc != DTP_OK)
-        shutdown(c->fd, SHUT_RDWR);
-    pthread_join(t, NULL);
-    return 0;
-}
-
-static void done(struct side *c, struct side *s)
-{
-    dtp_conn_free(c->conn);
-    dtp_conn_free(s->conn);
-    close(c->fd);
-    close(s->fd);
-    dtp_ctx_free(c->ctx);
-    dtp_ctx_free(s->ctx);
-}
-
-static dtp_ctx *mk(struct fx f)
-{
-    struct dtp_error e;
-    dtp_ctx *c = fx_ctx(f, &e);
-    if (!c)
-        fprintf(stderr, "context: reason %d %s\n", e.code, e.detail);
-    return c;
-}
-
-#define DETAIL(side) dtp_conn_error((side).conn)->detail
+#include "pair.h"
 
 static int expect_ok(const char *cp, const char *sp, const char *keytype, int version, const char *suite)
 {
