@@ -1189,8 +1189,18 @@ static enum dtp_io recv_some(dtp_conn *conn, void *buf, size_t len, size_t *got)
         }
         if (n == GNUTLS_E_AGAIN && gc->io_errno == 0)
             continue; /* a post-handshake message (TLS 1.3 ticket) was processed */
-        if (n == GNUTLS_E_AGAIN || gnutls_error_is_fatal((int)n))
-            return io_result(conn, (int)n);
+        if (n == GNUTLS_E_AGAIN || gnutls_error_is_fatal((int)n)) {
+            enum dtp_io io = io_result(conn, (int)n);
+            if (io == DTP_IO_FAILED) {
+                /* C6: a record that fails its check ends the session with
+                 * our fatal alert (bad_record_mac ...), so the peer knows
+                 * why; GnuTLS, unlike OpenSSL, leaves sending it to us. */
+                int saved = errno;
+                send_failure_alert(conn, (int)n);
+                errno = saved;
+            }
+            return io;
+        }
         /* non-fatal: warning alerts, a renegotiation request (ignored) */
     }
 }
@@ -1532,7 +1542,30 @@ static void gt_negotiated(dtp_conn *conn, struct dtp_session_info *in)
         in->group[k] = '\0';
         in->kx_bits = dtp__group_bits(in->group);
         in->kx_finite_field = strncmp(in->group, "ffdhe", 5) == 0;
-    } else if (gnutls_kx_get(s) == GNUTLS_KX_DHE_RSA || gnutls_kx_get(s) == GNUTLS_KX_DHE_DSS) {
+    }
+    /* TLS 1.2 DHE: GnuTLS names an RFC 7919 group even when the server sent
+     * other parameters; the prime says which it was. */
+    if (in->kx_finite_field || gnutls_kx_get(s) == GNUTLS_KX_DHE_RSA || gnutls_kx_get(s) == GNUTLS_KX_DHE_DSS) {
+        gnutls_datum_t gen = {NULL, 0}, prime = {NULL, 0};
+        static const struct {
+            const gnutls_datum_t *prime;
+            const char *name;
+        } named[] = {{&gnutls_ffdhe_2048_group_prime, "ffdhe2048"},
+                     {&gnutls_ffdhe_3072_group_prime, "ffdhe3072"},
+                     {&gnutls_ffdhe_4096_group_prime, "ffdhe4096"}};
+        const char *name = "DH";
+        if (gnutls_protocol_get_version(s) != GNUTLS_TLS1_3 && gnutls_dh_get_group(s, &gen, &prime) >= 0) {
+            for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+                if (named[i].prime->size == prime.size && memcmp(named[i].prime->data, prime.data, prime.size) == 0)
+                    name = named[i].name;
+            snprintf(in->group, sizeof in->group, "%s", name);
+            in->kx_finite_field = true;
+            in->kx_bits = gnutls_dh_get_prime_bits(s); /* the size sent, not the name's */
+        }
+        gnutls_free(gen.data);
+        gnutls_free(prime.data);
+    }
+    if (!in->group[0] && (gnutls_kx_get(s) == GNUTLS_KX_DHE_RSA || gnutls_kx_get(s) == GNUTLS_KX_DHE_DSS)) {
         /* TLS 1.2 DHE with explicit parameters */
         snprintf(in->group, sizeof in->group, "DH");
         in->kx_finite_field = true;
