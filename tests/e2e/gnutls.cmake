@@ -4,8 +4,7 @@
 # tests/CMakeLists.txt when the GnuTLS backend is built in.
 #
 # Not yet here (known differences of the GnuTLS backend, on record in the
-# README): session_file.sh (it checks OpenSSL's session file format),
-# bad_certs.sh server (a GnuTLS client sends no certificate that does not
+# README): bad_certs.sh server (a GnuTLS client sends no certificate that does not
 # match the server's CA list: 203 where OpenSSL's sends it and gets 204),
 # faults.sh reset c2s (the SCU reads an EOF, 302, before its write meets the
 # reset, 304).
@@ -42,6 +41,9 @@ foreach(case IN ITEMS flip.c2s flip.s2c truncate.c2s truncate.s2c garbage.c2s ga
   dtp_gnutls_e2e(fault.${case} faults.sh LABELS loopback TIMEOUT 90 ARGS ${args})
 endforeach()
 dtp_gnutls_e2e(fault.flip.c2s.first faults.sh LABELS loopback TIMEOUT 90 ARGS flip c2s first)
+foreach(profile IN ITEMS bcp195-nd bcp195-ex)
+  dtp_gnutls_e2e(session-file.${profile} session_file.sh LABELS loopback TIMEOUT 60 ARGS ${profile})
+endforeach()
 dtp_gnutls_e2e(concurrent concurrent.sh LABELS loopback TIMEOUT 120)
 dtp_gnutls_e2e(stall-load stall_load.sh LABELS loopback TIMEOUT 120)
 endif()

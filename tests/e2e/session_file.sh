@@ -57,8 +57,8 @@ not_resumed "$DTP_WORK/first.log"
 mode=$(stat -c %a "$SESSION")
 [ "$mode" = 600 ] || dtp_fail "session file has mode $mode, expected 600 (it holds session secrets)"
 [ ! -e "$SESSION.tmp" ] || dtp_fail "temporary session file left behind"
-grep -q -- '-----BEGIN SSL SESSION PARAMETERS-----' "$SESSION" ||
-    dtp_fail "session file is not a PEM SSL session"
+grep -qE -- '^-----BEGIN ([A-Z]+ )?SESSION PARAMETERS-----$' "$SESSION" ||
+    dtp_fail "session file is not a PEM session (OpenSSL: SSL, GnuTLS: GNUTLS SESSION PARAMETERS)"
 
 # 2. Two more runs: both resume, and the peer is still the verified server.
 run_scu second --session-file "$SESSION"
@@ -78,7 +78,7 @@ printf 'not a session\n' > "$SESSION"
 run_scu garbage --session-file "$SESSION"
 not_resumed "$DTP_WORK/garbage.log"
 dtp_expect_grep "ignoring unreadable TLS session file" "$DTP_WORK/garbage.log"
-grep -q -- '-----BEGIN SSL SESSION PARAMETERS-----' "$SESSION" ||
+grep -qE -- '^-----BEGIN ([A-Z]+ )?SESSION PARAMETERS-----$' "$SESSION" ||
     dtp_fail "the garbage session file was not replaced"
 run_scu after-garbage --session-file "$SESSION"
 dtp_expect_grep "^TLS: profile $PROFILE: .* resumed\$" "$DTP_WORK/after-garbage.log"
