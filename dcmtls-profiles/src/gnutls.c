@@ -25,6 +25,7 @@
 
 #include <sys/socket.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -279,12 +280,37 @@ struct gt_ctx {
     bool session_unsaved;
     int own_key_bits;
     bool own_ec;
+    /* client: the own chain and key, always presented (retrieve_own) */
+    gnutls_pcert_st *pcerts;
+    unsigned npcerts;
+    gnutls_privkey_t pkey;
     /* server: per TLS 1.0-1.2 suite of the profile, a priority naming it
      * alone (see post_client_hello) */
     gnutls_priority_t one[N_SUITES];
 };
 
 static struct gt_ctx *GC(const dtp_ctx *ctx) { return ctx->be_ctx; }
+
+/* Client: our certificate chain and key, whatever CAs the server names. */
+static int retrieve_own(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn, int nreqs,
+                        const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length, gnutls_pcert_st **pcert,
+                        unsigned int *pcert_length, gnutls_privkey_t *privkey)
+{
+    (void)req_ca_rdn;
+    (void)nreqs;
+    (void)pk_algos;
+    (void)pk_algos_length;
+    dtp_conn *conn = gnutls_session_get_ptr(s);
+    struct gt_ctx *gc = conn ? GC(conn->ctx) : NULL;
+    if (!gc || !gc->pcerts) {
+        *pcert_length = 0;
+        return 0;
+    }
+    *pcert = gc->pcerts;
+    *pcert_length = gc->npcerts;
+    *privkey = gc->pkey;
+    return 0;
+}
 
 static int gfail(struct dtp_error *err, int code, int gerr, const char *fmt, const char *arg)
 {
@@ -436,9 +462,25 @@ static int load_credentials(dtp_ctx *ctx, const struct dtp_config *cfg, struct d
         goto out;
     }
     r = gnutls_certificate_set_x509_key(GC(ctx)->cred, crts, ncrt, xkey); /* copies */
-    if (r < 0)
+    if (r < 0) {
         rc = gfail(err, r == GNUTLS_E_CERTIFICATE_KEY_MISMATCH ? DTP_R_KEY_CERT_MISMATCH : DTP_R_CERT_UNREADABLE, r, "%s",
                    cfg->cert_file);
+    } else if (ctx->role == DTP_ROLE_CLIENT) {
+        /* A GnuTLS client left to itself sends no certificate whose issuer
+         * is not in the server's CA list; OpenSSL's sends it, and the
+         * server names the real fault (204 untrusted, not 203 missing). */
+        struct gt_ctx *gc = GC(ctx);
+        gc->pcerts = gnutls_calloc(ncrt, sizeof *gc->pcerts);
+        unsigned n = ncrt;
+        if (!gc->pcerts || gnutls_pcert_import_x509_list(gc->pcerts, crts, &n, 0) < 0 ||
+            gnutls_privkey_init(&gc->pkey) < 0 ||
+            gnutls_privkey_import_x509(gc->pkey, xkey, GNUTLS_PRIVKEY_IMPORT_COPY) < 0) {
+            rc = dtp__set_error(err, DTP_R_INTERNAL, "%s", "GnuTLS: cannot prepare the client certificate");
+        } else {
+            gc->npcerts = n;
+            gnutls_certificate_set_retrieve_function2(gc->cred, retrieve_own);
+        }
+    }
 out:
     if (xkey)
         gnutls_x509_privkey_deinit(xkey);
@@ -576,6 +618,11 @@ static void gt_ctx_free(dtp_ctx *ctx)
     if (!gc)
         return;
     save_session(ctx);
+    for (unsigned i = 0; gc->pcerts && i < gc->npcerts; i++)
+        gnutls_pcert_deinit(&gc->pcerts[i]);
+    gnutls_free(gc->pcerts);
+    if (gc->pkey)
+        gnutls_privkey_deinit(gc->pkey);
     if (gc->cred)
         gnutls_certificate_free_credentials(gc->cred);
     if (gc->prio)
