@@ -6,27 +6,8 @@
  */
 #include "internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static int fail(struct dtp_error *err, int code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int fail(struct dtp_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->detail, sizeof err->detail, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static bool in_list(const char *const *list, const char *name)
 {
@@ -64,21 +45,21 @@ int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, 
         err->detail[0] = '\0';
     }
     if (!p || !in)
-        return fail(err, DTP_R_CONFIG_INVALID, "dtp_check_session: no profile or session");
+        return dtp__set_error(err, DTP_R_CONFIG_INVALID, "dtp_check_session: no profile or session");
 
     if (in->version < p->min_version || in->version > p->max_version)
-        return fail(err, DTP_R_OUTSIDE_PROFILE, "negotiated %s is outside the profile", dtp_tls_version_name(in->version));
+        return dtp__set_error(err, DTP_R_OUTSIDE_PROFILE, "negotiated %s is outside the profile", dtp_tls_version_name(in->version));
     bool strong = in_list(in->version == DTP_TLS1_3 ? p->tls13_suites : p->tls12_suites, in->suite);
     bool fallback = in->version < DTP_TLS1_3 && in_list(p->fallback_suites, in->suite);
     if (!strong && !fallback)
-        return fail(err, DTP_R_OUTSIDE_PROFILE, "negotiated suite %s is not in the profile", in->suite);
+        return dtp__set_error(err, DTP_R_OUTSIDE_PROFILE, "negotiated suite %s is not in the profile", in->suite);
     in->downgraded = fallback || in->version < p->strong_min_version; /* B6 */
 
     /* R36: without EMS a TLS 1.2 session is open to the triple handshake;
      * TLS 1.3 always binds the session to its handshake. */
     if (p->require_ems && in->version <= DTP_TLS1_2 && !in->ems) {
         if (!allow_no_ems)
-            return fail(err, DTP_R_EMS_MISSING, "the peer did not negotiate extended_master_secret (RFC 7627) in %s",
+            return dtp__set_error(err, DTP_R_EMS_MISSING, "the peer did not negotiate extended_master_secret (RFC 7627) in %s",
                         dtp_tls_version_name(in->version));
         if (err)
             snprintf(err->detail, sizeof err->detail,
@@ -88,7 +69,7 @@ int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, 
     /* R39: a backend refuses a foreign ALPN inside the handshake; this
      * catches one that let it through. */
     if (in->alpn[0] && (!p->alpn || strcmp(in->alpn, p->alpn) != 0))
-        return fail(err, DTP_R_ALPN_MISMATCH, "negotiated ALPN protocol '%s', profile %s allows %s%s%s", in->alpn,
+        return dtp__set_error(err, DTP_R_ALPN_MISMATCH, "negotiated ALPN protocol '%s', profile %s allows %s%s%s", in->alpn,
                     p->key, p->alpn ? "'" : "", p->alpn ? p->alpn : "none", p->alpn ? "'" : "");
 
     /* E5, B5, M15, M17, R29, R30: the peer's ephemeral key. */
@@ -96,7 +77,7 @@ int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, 
         int min = in->kx_finite_field ? p->min_dhe_bits : p->min_ecdhe_bits;
         if (in->kx_bits < min) {
             if (!relax)
-                return fail(err, DTP_R_EPHEMERAL_KEY_WEAK, "peer's ephemeral %s key has %d bits, minimum %d",
+                return dtp__set_error(err, DTP_R_EPHEMERAL_KEY_WEAK, "peer's ephemeral %s key has %d bits, minimum %d",
                             in->group[0] ? in->group : "DH/EC", in->kx_bits, min);
             char what[64];
             snprintf(what, sizeof what, "peer ephemeral %s key", in->kx_finite_field ? "DH" : "EC");
@@ -108,7 +89,7 @@ int dtp_check_session(const struct dtp_profile *p, struct dtp_session_info *in, 
     int min = in->peer_key_type[0] ? min_cert_bits(p, in->peer_key_type) : 0;
     if (min && in->peer_key_bits < min) {
         if (!relax)
-            return fail(err, DTP_R_PEER_CERT_WEAK, "peer certificate %s key has %d bits, minimum %d", in->peer_key_type,
+            return dtp__set_error(err, DTP_R_PEER_CERT_WEAK, "peer certificate %s key has %d bits, minimum %d", in->peer_key_type,
                         in->peer_key_bits, min);
         char what[64];
         snprintf(what, sizeof what, "peer certificate %s key", in->peer_key_type);
