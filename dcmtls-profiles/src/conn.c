@@ -80,6 +80,15 @@ bool dtp__conn_not_tls(const dtp_conn *conn)
     return conn->have_first_header && !header_looks_like_tls(conn->first_header);
 }
 
+int dtp__classify_other(const dtp_conn *conn, bool in_handshake)
+{
+    /* In the first flight from a peer whose very first bytes were not a TLS
+     * record header: it does not speak TLS (C1). */
+    if (in_handshake && dtp__conn_not_tls(conn))
+        return DTP_R_NOT_TLS;
+    return in_handshake ? DTP_R_HANDSHAKE_FAILED : DTP_R_PROTOCOL_ERROR;
+}
+
 /* ---- failure details ------------------------------------------------ */
 
 /* IANA TLS alert names (RFC 8446 6, RFC 5246 7.2, RFC 7507): OpenSSL 3.0's

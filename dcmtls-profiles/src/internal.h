@@ -140,5 +140,9 @@ void dtp__conn_note_alert(dtp_conn *conn, int description);
 int dtp__classify_io(dtp_conn *conn, enum dtp_io io, int saved_errno, bool in_handshake);
 /* true if the peer's first bytes were not a TLS record header (C1). */
 bool dtp__conn_not_tls(const dtp_conn *conn);
+/* For a backend's classify: the reason of a library failure it has no row
+ * for (NOT_TLS in a handshake with a non-TLS peer, else HANDSHAKE_FAILED or
+ * PROTOCOL_ERROR); the same rule for every backend. */
+int dtp__classify_other(const dtp_conn *conn, bool in_handshake);
 
 #endif

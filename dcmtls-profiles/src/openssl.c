@@ -990,11 +990,7 @@ static int classify_ssl_reason(const dtp_conn *conn, int reason, bool in_handsha
     default:
         break;
     }
-    /* Anything else in the first flight from a peer whose very first bytes
-     * were not a TLS record header: it does not speak TLS (C1). */
-    if (in_handshake && dtp__conn_not_tls(conn))
-        return DTP_R_NOT_TLS;
-    return in_handshake ? DTP_R_HANDSHAKE_FAILED : DTP_R_PROTOCOL_ERROR;
+    return dtp__classify_other(conn, in_handshake);
 }
 
 static int ossl_classify(dtp_conn *conn, enum dtp_io io, int saved_errno, bool in_handshake)
