@@ -26,27 +26,7 @@ for be in "$SCU_BE" "$SCP_BE"; do
 done
 [ "$SCU_BE" = gnutls ] || [ "$SCP_BE" = gnutls ] || { echo "$0: one side must be gnutls" >&2; exit 1; }
 
-case $KEYTYPE in
-    rsa) KX12='(ECDHE|DHE)_RSA' ;;
-    ec)  KX12='ECDHE_ECDSA' ;;
-esac
-EXTRA=
-case $PROFILE in
-    bcp195-ex)
-        VERSION=TLSv1.2
-        SUITE="TLS_${KX12}_WITH_AES_(128_GCM_SHA256|256_GCM_SHA384)" ;;
-    cryptrec)                # K5: AES-GCM only, no ChaCha20
-        VERSION=TLSv1.3
-        SUITE='TLS_AES_(128_GCM_SHA256|256_GCM_SHA384)' ;;
-    bcp195 | bcp195-nd)
-        VERSION=TLSv1.3
-        SUITE='TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)' ;;
-    bcp195-8996 | bcp195-8996-mod)
-        VERSION=TLSv1.3      # R6/M35; R25/M21: the server prefers AES-256
-        SUITE='TLS_AES_256_GCM_SHA384'
-        EXTRA=' alpn=dicom' ;;   # R39
-    *) echo "$0: unknown profile $PROFILE" >&2; exit 1 ;;
-esac
+dtp_expect_session "$PROFILE" "$KEYTYPE" || { echo "$0: unknown profile $PROFILE" >&2; exit 1; }
 
 dtp_init "backend-$PROFILE-$KEYTYPE-$SCU_BE-$SCP_BE"
 : "${DTP_BIN:?}" "${DTP_PKI:?}" "${DTP_DATA:?}"

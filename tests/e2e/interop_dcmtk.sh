@@ -91,24 +91,6 @@ server_pick() {
     done
 }
 
-# in_groups PROFILE GROUP: GROUP as our apps log it ("x25519/255bits",
-# "secp256r1", "DH/2048bits") is one of the profile's groups, whichever
-# spelling the table uses (IANA or OpenSSL's P-256/X25519); a TLS 1.2 DHE
-# group ("DH", no name) must have 2048+ bits (R29, M15).
-in_groups() {
-    local g bits=${2#*/}
-    bits=${bits%bits}
-    if [ "${2%%/*}" = DH ]; then
-        [[ $bits =~ ^[0-9]+$ ]] && [ "$bits" -ge 2048 ]
-        return
-    fi
-    for g in ${IX_GROUPS[$1]:-}; do
-        case $g in P-256) g=secp256r1 ;; P-384) g=secp384r1 ;; P-521) g=secp521r1 ;; *) g=${g,,} ;; esac
-        [ "$g" = "${2%%/*}" ] && return 0
-    done
-    return 1
-}
-
 # stock_tls LOG -> "VERSION SUITE" from a stock tool's -d output.
 stock_tls() {
     local v s
@@ -150,7 +132,7 @@ to_stock() {
     if [ "$want" = connect ]; then
         local ev
         ev=$(expect_version "$scu_profile" "$flag")
-        in_groups "$scu_profile" "$g" || why+=("group '${g:-none}' is not one of $scu_profile's")
+        ix_in_groups "$scu_profile" "$g" || why+=("group '${g:-none}' is not one of $scu_profile's")
         [ "$rc" = 0 ] || why+=("dtp-storescu exit $rc: $(grep -E '^E: ' "$out" | head -n 1)")
         [ "$v" = "$ev" ] || why+=("version '${v:-none}', expected $ev")
         grep -qx -- "$v $s" < <(ix_expected_pairs "$scu_profile" "$auth") || why+=("$v $s is not in $scu_profile")
@@ -201,7 +183,7 @@ from_stock() {
         ev=$(expect_version "$scp_profile" "$flag")
         pick=$(server_pick "$scp_profile" "$flag" "$ev" "$auth")
         [ "$s" = "$pick" ] || why+=("suite '${s:-none}', expected our SCP's first choice '${pick:-none}'")
-        in_groups "$scp_profile" "$g" || why+=("group '${g:-none}' is not one of $scp_profile's")
+        ix_in_groups "$scp_profile" "$g" || why+=("group '${g:-none}' is not one of $scp_profile's")
         [ "$rc" = 0 ] || why+=("stock storescu exit $rc: $(grep -E '^(E|F): ' "$out" | head -n 1)")
         [ "$v" = "$ev" ] || why+=("version '${v:-none}', expected $ev")
         grep -qx -- "$v $s" < <(ix_expected_pairs "$scp_profile" "$auth") || why+=("$v $s is not in $scp_profile")

@@ -222,6 +222,24 @@ ix_ossl_groups() {
 # ix_has LIST WORD: WORD is one of the space-separated LIST.
 ix_has() { [[ " $1 " == *" $2 "* ]]; }
 
+# ix_in_groups PROFILE GROUP: GROUP as our apps log it ("x25519/255bits",
+# "secp256r1", "DH/2048bits") is one of the profile's groups, whichever
+# spelling the table uses (IANA or OpenSSL's P-256/X25519); a TLS 1.2 DHE
+# group ("DH", no name) must have 2048+ bits (R29, M15).
+ix_in_groups() {
+    local g bits=${2#*/}
+    bits=${bits%bits}
+    if [ "${2%%/*}" = DH ]; then
+        [[ $bits =~ ^[0-9]+$ ]] && [ "$bits" -ge 2048 ]
+        return
+    fi
+    for g in ${IX_GROUPS[$1]:-}; do
+        case $g in P-256) g=secp256r1 ;; P-384) g=secp384r1 ;; P-521) g=secp521r1 ;; *) g=${g,,} ;; esac
+        [ "$g" = "${2%%/*}" ] && return 0
+    done
+    return 1
+}
+
 # ix_known_profile P: fail unless P is in the table.
 ix_known_profile() {
     ix_has "${IX_PROFILES[*]}" "$1" || dtp_fail "unknown profile '$1' (table: ${IX_PROFILES[*]})"

@@ -103,23 +103,6 @@ expect() {
     echo refuse
 }
 
-# in_groups PROFILE GROUP: GROUP as our apps log it ("x25519/255bits",
-# "secp256r1", "DH/2048bits") is one of the profile's groups (the table in
-# IANA or OpenSSL spelling); a TLS 1.2 DHE group must have 2048+ bits.
-in_groups() {
-    local g bits=${2#*/}
-    bits=${bits%bits}
-    if [ "${2%%/*}" = DH ]; then
-        [[ $bits =~ ^[0-9]+$ ]] && [ "$bits" -ge 2048 ]
-        return
-    fi
-    for g in ${IX_GROUPS[$1]:-}; do
-        case $g in P-256) g=secp256r1 ;; P-384) g=secp384r1 ;; P-521) g=secp521r1 ;; *) g=${g,,} ;; esac
-        [ "$g" = "${2%%/*}" ] && return 0
-    done
-    return 1
-}
-
 # B.12/B.13 against Orthanc, whatever the model above computes.
 declare -A PINNED=([bcp195-8996]="TLSv1.3 TLS_AES_256_GCM_SHA384" [bcp195-8996-mod]="TLSv1.3 TLS_AES_256_GCM_SHA384")
 # pin_model PROFILE EXPECTED DIRECTION: the model's expectation for a B.12/B.13
@@ -239,7 +222,7 @@ for p in "${IX_PROFILES[@]}"; do
         [[ $tls =~ :\ TLS\ (TLSv[0-9.]+)\ ([A-Z0-9_]+)\ group=([^ ]+) ]] &&
             v=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]} g=${BASH_REMATCH[3]}
         [ "$v $s" = "$exp" ] || why+=("negotiated '${v:-nothing} ${s}', expected '$exp'")
-        in_groups "$p" "$g" || why+=("group '${g:-none}' is not one of $p's")
+        ix_in_groups "$p" "$g" || why+=("group '${g:-none}' is not one of $p's")
         [ "$code" = 200 ] || why+=("Orthanc answered HTTP $code: $(tr -d '\n' < "$DTP_WORK/$c.json" | head -c 300)")
         [ "$(json_field FailedInstancesCount "$DTP_WORK/$c.json")" = 0 ] || why+=("Orthanc reports failed instances")
         [[ $line == *" ended: 1 objects stored "* ]] || why+=("SCP did not log 1 object stored: '${line:-nothing within 5 s}'")
@@ -293,7 +276,7 @@ for p in "${IX_PROFILES[@]}"; do
         [ -z "$tls" ] || read -r _ _ v s g _ <<< "$tls"
         g=${g#group=}
         [ "$v $s" = "$exp" ] || why+=("negotiated '${v:-nothing} ${s}', expected '$exp'")
-        in_groups "$p" "$g" || why+=("group '${g:-none}' is not one of $p's")
+        ix_in_groups "$p" "$g" || why+=("group '${g:-none}' is not one of $p's")
         [ "$rc" = 0 ] || why+=("dtp-storescu exit $rc: $(grep -E '^E: ' "$outf" | head -n 2 | tr '\n' ' ')")
         # Find the instance by its SOP Instance UID, fetch it, compare, delete.
         curl -sf -o "$DTP_WORK/$c.lookup" -X POST --data "$SOP" "$API/tools/lookup" || true

@@ -315,6 +315,40 @@ dtp_expect_grep() {
 $(tail -n 40 "$file")"
 }
 
+# ----------------------------------------------------------- expectations --
+
+# dtp_expect_session PROFILE KEYTYPE: what a dtp-storescu -> dtp-storescp
+# association of PROFILE negotiates with KEYTYPE (rsa|ec) certificates on
+# both sides, as patterns of dtp_session_format's line: VERSION, SUITE and
+# EXTRA (what follows peer=...). 1 for an unknown profile or key type.
+# shellcheck disable=SC2034 # VERSION, SUITE and EXTRA are read by the caller
+dtp_expect_session() {
+    local kx12
+    case $2 in
+        rsa) kx12='(ECDHE|DHE)_RSA' ;;
+        ec)  kx12='ECDHE_ECDSA' ;;
+        *) return 1 ;;
+    esac
+    EXTRA=
+    case $1 in
+        bcp195-ex)               # E4: TLS 1.2 only
+            VERSION=TLSv1.2
+            SUITE="TLS_${kx12}_WITH_AES_(128_GCM_SHA256|256_GCM_SHA384)" ;;
+        cryptrec)                # K5: AES-GCM only, no ChaCha20
+            VERSION=TLSv1.3
+            SUITE='TLS_AES_(128_GCM_SHA256|256_GCM_SHA384)' ;;
+        bcp195 | bcp195-nd)      # B1, N3: strongest level first
+            VERSION=TLSv1.3
+            SUITE='TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)' ;;
+        bcp195-8996 | bcp195-8996-mod)
+            # R6/M35: TLS 1.3; R25/M21: the server prefers AES-256.
+            VERSION=TLSv1.3
+            SUITE='TLS_AES_256_GCM_SHA384'
+            EXTRA=' alpn=dicom' ;;   # R39: both sides agree on "dicom"
+        *) return 1 ;;
+    esac
+}
+
 # ------------------------------------------------------------ DICOM files --
 
 # _dtp_dataset_offset FILE: print where the dataset starts in a Part 10 file.

@@ -20,29 +20,7 @@ PROFILE=$1 KEYTYPE=$2
 case $KEYTYPE in rsa | ec) ;; *) echo "$0: KEYTYPE must be rsa or ec" >&2; exit 1 ;; esac
 
 # Expected version and suite pattern (names as dtp_session_format prints them).
-case $KEYTYPE in
-    rsa) KX12='(ECDHE|DHE)_RSA' ;;
-    ec)  KX12='ECDHE_ECDSA' ;;
-esac
-case $PROFILE in
-    bcp195-ex)
-        VERSION=TLSv1.2
-        SUITE="TLS_${KX12}_WITH_AES_(128_GCM_SHA256|256_GCM_SHA384)" ;;
-    cryptrec)                # K5: AES-GCM only, no ChaCha20
-        VERSION=TLSv1.3
-        SUITE='TLS_AES_(128_GCM_SHA256|256_GCM_SHA384)' ;;
-    bcp195 | bcp195-nd)
-        VERSION=TLSv1.3
-        SUITE='TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)' ;;
-    bcp195-8996 | bcp195-8996-mod)
-        # R6/M35: TLS 1.3; R25/M21: the server prefers AES-256.
-        VERSION=TLSv1.3
-        SUITE='TLS_AES_256_GCM_SHA384'
-        EXTRA=' alpn=dicom' ;;   # R39: both sides agree on "dicom"
-    *) echo "$0: unknown profile $PROFILE" >&2; exit 1 ;;
-esac
-
-EXTRA=${EXTRA:-}
+dtp_expect_session "$PROFILE" "$KEYTYPE" || { echo "$0: unknown profile $PROFILE" >&2; exit 1; }
 # The SCU names its peer "localhost" where that is 127.0.0.1: B.12/B.13
 # send it as SNI (Q9) and the SCP logs it; the seeds' profiles send none.
 HOST=127.0.0.1
