@@ -1,5 +1,5 @@
 /*
- * dtp-transport-bench: the transport alone, without DICOM (issue 6).
+ * dtp-transport-bench: the transport alone, without DICOM (section 5 of bench/run.sh).
  *
  * One TCP connection on 127.0.0.1 between two threads of this process; the
  * writer sends MIB MiB in 128 KiB writes (the apps' PDU size), the reader

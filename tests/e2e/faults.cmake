@@ -1,4 +1,4 @@
-# Fault and load end-to-end tests (issue 4, C6): faults injected for real by
+# Fault and load end-to-end tests (C6): faults injected for real by
 # tests/tools/dtp-faultproxy between dtp-storescu and dtp-storescp, many
 # clients at once, stalled connections under load, and a soak run.
 # Included from tests/CMakeLists.txt; needs add_subdirectory(tools) there

@@ -1,6 +1,6 @@
 #!/bin/bash
 # session_file.sh PROFILE -- TLS session resumption across separate
-# dtp-storescu runs with --session-file (issue 6).
+# dtp-storescu runs with --session-file (the resumption target of bench/run.sh).
 #
 # Checks: the first run makes a full handshake and leaves the session file,
 # mode 0600, with no temporary beside it; the next runs say "resumed" on

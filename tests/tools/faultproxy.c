@@ -1,6 +1,6 @@
 /*
  * dtp-faultproxy -- a TCP proxy on 127.0.0.1 that injects one fault into a
- * TLS stream, for the fault end-to-end tests (issue 4, C6).
+ * TLS stream, for the fault end-to-end tests (C6).
  *
  *   dtp-faultproxy --listen PORT --connect PORT
  *                  [--mode relay|flip|truncate|garbage|reset|stall|freeze]

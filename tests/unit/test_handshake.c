@@ -477,7 +477,7 @@ static void warm_log(void *user, int level, const char *message)
 
 static int warm_up_keeps_policy(void)
 {
-    /* The warm-up (issue 6) talks to itself without a client certificate;
+    /* The warm-up (dtp_ctx warm-up) talks to itself without a client certificate;
      * afterwards the context must still demand one, and still serve a
      * real client, under every profile. */
     static const char *const profiles[] = {"bcp195", "bcp195-nd", "bcp195-ex", "cryptrec"};
