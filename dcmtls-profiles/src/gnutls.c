@@ -1145,11 +1145,16 @@ static enum dtp_io io_result(dtp_conn *conn, int ret)
     gc->last_ret = ret;
     switch (ret) {
     case GNUTLS_E_AGAIN:
-        errno = gc->io_errno ? gc->io_errno : EAGAIN;
+        if (gc->io_errno != 0 && gc->io_errno != EAGAIN && gc->io_errno != EWOULDBLOCK) {
+            errno = gc->io_errno; /* part of a record sent, then the socket failed */
+            return DTP_IO_TRANSPORT;
+        }
+        errno = EAGAIN;
         return gnutls_record_get_direction(gc->s) ? DTP_IO_WANT_WRITE : DTP_IO_WANT_READ;
     case GNUTLS_E_PREMATURE_TERMINATION:
-        errno = 0;
-        return DTP_IO_TRANSPORT;
+        /* An EOF without close_notify (errno 0), or a send/recv that
+         * failed with ECONNRESET/EPIPE, which GnuTLS reports the same
+         * way: keep the errno so a reset stays an I/O error (C6). */
     case GNUTLS_E_PUSH_ERROR:
     case GNUTLS_E_PULL_ERROR:
         errno = gc->io_errno;
@@ -1286,18 +1291,26 @@ static enum dtp_io gt_peek(dtp_conn *conn)
 static enum dtp_io gt_write(dtp_conn *conn, const void *buf, size_t len, size_t *put)
 {
     struct gt_conn *gc = GCN(conn);
+    unsigned stuck = 0;
     *put = 0;
     while (*put < len) {
         gc->io_errno = 0;
         ssize_t n = gnutls_record_send(gc->s, (const unsigned char *)buf + *put, len - *put);
         if (n > 0) {
             *put += (size_t)n;
+            stuck = 0;
             continue;
         }
         if (n == GNUTLS_E_INTERRUPTED)
             continue;
-        if (*put > 0)
-            return DTP_IO_OK; /* the rest fails on the next write */
+        /* GnuTLS says AGAIN whenever a record went out only in part: with
+         * no socket error, the rest is buffered and the next call (same
+         * data) flushes it; io_result reports a socket error (a reset
+         * arriving mid-record). */
+        if (n == GNUTLS_E_AGAIN && gc->io_errno == 0 && ++stuck < 64)
+            continue;
+        if (n == GNUTLS_E_AGAIN && *put > 0 && (gc->io_errno == EAGAIN || gc->io_errno == EWOULDBLOCK))
+            return DTP_IO_OK; /* timed out after some records: the rest times out next time */
         return io_result(conn, (int)n);
     }
     return DTP_IO_OK;
