@@ -54,11 +54,12 @@ ix_netns() {
 
 # ix_results NAME: start (empty) this test's result file. Called before the
 # test can skip, so a skipped test leaves no stale rows behind (the report
-# lists a test without rows as not run).
+# lists a test without rows as not run). NAME may name a subdirectory
+# (SUBDIR/NAME): scripts/interop-report.sh reads the top directory only.
 ix_results() {
     : "${DTP_BUILD_DIR:?}"
-    mkdir -p "$DTP_BUILD_DIR/interop-results"
     IX_RESULTS=$DTP_BUILD_DIR/interop-results/$1.tsv
+    mkdir -p "$(dirname "$IX_RESULTS")"
     rm -f "$IX_RESULTS" "$DTP_BUILD_DIR/interop-results/$1".*.md
     : > "$IX_RESULTS"
 }
@@ -112,14 +113,21 @@ ix_check() {
 
 # --------------------------------------------------------- expectations --
 
-# ix_load_profiles: read the profile table as the tool prints it
-# (dtp-storescu --list-profiles), so the expectations follow the table:
+# ix_load_profiles [BACKEND]: read the profile table as the tool prints it
+# (dtp-storescu --list-profiles), so the expectations follow the table.
+# BACKEND (default openssl, the default backend) is the TLS backend of the
+# apps under test: a suite counts as available unless its line says
+# "[not available with this backend (OpenSSL)]", and for another backend
+# "{BACKEND: available}" / "{BACKEND: not offered}" where it differs:
+#   IX_BACKEND             BACKEND
 #   IX_PROFILES            profile keys in table order
 #   IX_VERSIONS[p]         versions the profile allows, e.g. "TLSv1.2 TLSv1.3"
-#   IX_TLS12[p]            TLS 1.2 suites available with this backend (IANA)
-#   IX_TLS12_NA[p]         TLS 1.2 suites of the table this backend lacks
-#   IX_FALLBACK[p]         fallback suites (downgraded, B2)
-#   IX_TLS13[p]            TLS 1.3 suites
+#   IX_TLS12[p]            TLS 1.2 suites available with BACKEND (IANA)
+#   IX_TLS12_NA[p]         TLS 1.2 suites of the table BACKEND lacks
+#   IX_FALLBACK[p]         fallback suites (downgraded, B2) available with BACKEND
+#   IX_FALLBACK_NA[p]      fallback suites BACKEND lacks
+#   IX_TLS13[p]            TLS 1.3 suites available with BACKEND
+#   IX_TLS13_NA[p]         TLS 1.3 suites BACKEND lacks
 #   IX_GROUPS[p]           key exchange groups, IANA names as the table
 #                          prints them, e.g. "x25519 secp256r1 ... ffdhe2048"
 #                          (an OpenSSL spelling such as P-256 is normalised)
@@ -128,15 +136,21 @@ ix_check() {
 #   IX_CERTS[p]            the "certificates:" line (leaf or whole chain)
 #   IX_SIGALGS[p]          the "signature algorithms:" line: IANA scheme
 #                          names joined by ':' (B.12/B.13), or prose
-declare -A IX_VERSIONS=() IX_TLS12=() IX_TLS12_NA=() IX_FALLBACK=() IX_TLS13=() IX_GROUPS=()
-declare -A IX_EXT=() IX_CERTS=() IX_SIGALGS=()
+declare -A IX_VERSIONS=() IX_TLS12=() IX_TLS12_NA=() IX_FALLBACK=() IX_FALLBACK_NA=() IX_TLS13=() IX_TLS13_NA=()
+declare -A IX_GROUPS=() IX_EXT=() IX_CERTS=() IX_SIGALGS=()
 IX_PROFILES=()
+IX_BACKEND=openssl
 # shellcheck disable=SC2034  # the sourcing scripts read these tables
 ix_load_profiles() {
     : "${DTP_BIN:?}"
     local list p kind value lo hi v on g
+    IX_BACKEND=${1:-openssl}
     list=$("$DTP_BIN/dtp-storescu" --list-profiles 2>&1) ||
         dtp_fail "dtp-storescu --list-profiles failed: $list"
+    # A backend other than the default must have its own column (a typo
+    # would otherwise read as "same as OpenSSL").
+    [ "$IX_BACKEND" = openssl ] || [[ $list == *"{$IX_BACKEND: "* ]] ||
+        dtp_fail "--list-profiles has no availability column for backend '$IX_BACKEND'"
     while IFS=$'\t' read -r p kind value; do
         case $kind in
             profile) IX_PROFILES+=("$p") ;;
@@ -151,7 +165,9 @@ ix_load_profiles() {
             tls12) IX_TLS12[$p]+="${IX_TLS12[$p]:+ }$value" ;;
             tls12na) IX_TLS12_NA[$p]+="${IX_TLS12_NA[$p]:+ }$value" ;;
             fallback) IX_FALLBACK[$p]+="${IX_FALLBACK[$p]:+ }$value" ;;
+            fallbackna) IX_FALLBACK_NA[$p]+="${IX_FALLBACK_NA[$p]:+ }$value" ;;
             tls13) IX_TLS13[$p]+="${IX_TLS13[$p]:+ }$value" ;;
+            tls13na) IX_TLS13_NA[$p]+="${IX_TLS13_NA[$p]:+ }$value" ;;
             groups)
                 IX_GROUPS[$p]=
                 for g in ${value//:/ }; do
@@ -161,7 +177,12 @@ ix_load_profiles() {
             certificates) IX_CERTS[$p]=$value ;;
             signature) IX_SIGALGS[$p]=$value ;;
         esac
-    done < <(awk '
+    done < <(awk -v be="$IX_BACKEND" '
+        function available(line) {
+            if (be != "openssl" && index(line, "{" be ": available}")) return 1
+            if (be != "openssl" && index(line, "{" be ": not offered}")) return 0
+            return line !~ /not available with this backend/
+        }
         /^DICOM TLS profiles/ { inp = 1; next }
         /^Retired profiles/ { inp = 0 }
         !inp { next }
@@ -176,9 +197,7 @@ ix_load_profiles() {
             print p "\t" k "\t" v; sec = ""; next }
         /^    [a-z]/ { sec = ""; next }
         /^      TLS_/ && sec != "" {
-            k = sec
-            if (k == "tls12" && $0 ~ /not available/) k = "tls12na"
-            print p "\t" k "\t" $1 }' <<< "$list")
+            print p "\t" sec (available($0) ? "" : "na") "\t" $1 }' <<< "$list")
     [ ${#IX_PROFILES[@]} -ge 4 ] || dtp_fail "could not parse --list-profiles:
 $list"
     for p in "${IX_PROFILES[@]}"; do
