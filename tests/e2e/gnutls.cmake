@@ -43,4 +43,30 @@ foreach(profile IN ITEMS bcp195-nd bcp195-ex)
 endforeach()
 dtp_gnutls_e2e(concurrent concurrent.sh LABELS loopback TIMEOUT 120)
 dtp_gnutls_e2e(stall-load stall_load.sh LABELS loopback TIMEOUT 120)
+
+# Valgrind memcheck of the GnuTLS backend (labels valgrind and slow, as in
+# valgrind.cmake, whose runner and rules these share): every profile's
+# transfer, the failure paths where a leak would hide (bad certificates in
+# both roles, old versions, weak DH, not-TLS, bad configuration), the
+# fault-proxy aborts and the session file.
+function(dtp_gnutls_valgrind name timeout)
+  dtp_valgrind(${name} ${timeout} ${ARGN})
+  set_property(TEST valgrind.${name} APPEND PROPERTY ENVIRONMENT DTP_VG_BACKEND=gnutls)
+endfunction()
+foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod)
+  dtp_gnutls_valgrind(gnutls.transfer.${profile}.rsa 300 transfer.sh ${profile} rsa)
+endforeach()
+dtp_gnutls_valgrind(gnutls.transfer.bcp195-8996-mod.ec 300 transfer.sh bcp195-8996-mod ec)
+foreach(role IN ITEMS client server)
+  dtp_gnutls_valgrind(gnutls.bad-certs.${role}.bcp195-nd 300 bad_certs.sh ${role} bcp195-nd)
+endforeach()
+dtp_gnutls_valgrind(gnutls.old-versions 300 old_versions.sh)
+dtp_gnutls_valgrind(gnutls.weak-dh 300 weak_dh.sh)
+dtp_gnutls_valgrind(gnutls.not-tls 300 not_tls.sh dtp)
+dtp_gnutls_valgrind(gnutls.bad-config 300 bad_config.sh)
+foreach(case IN ITEMS flip.c2s flip.s2c truncate.c2s reset.c2s garbage.c2s garbage.s2c)
+  string(REPLACE "." ";" args ${case})
+  dtp_gnutls_valgrind(gnutls.fault.${case} 300 faults.sh ${args})
+endforeach()
+dtp_gnutls_valgrind(gnutls.session-file.bcp195-nd 300 session_file.sh bcp195-nd)
 endif()

@@ -13,8 +13,17 @@
 # --error-exitcode=99: a process with a memory error or a definite leak
 # exits 99 (an SCU then fails its script; an association process's code
 # counts for dtp-storescp --exit-after).  DTP_VG_EXTRA: more valgrind options.
+# DTP_VG_BACKEND: run the app with --tls-backend DTP_VG_BACKEND (except for
+# the listing and help options, which take no backend).
 app=${1:?usage: memcheck.sh APP ARGS...}
 shift
+if [ -n "${DTP_VG_BACKEND:-}" ]; then
+    backend=yes
+    for a in "$@"; do
+        case $a in --list-profiles | --print-conformance | --help | -h | --version) backend= ;; esac
+    done
+    [ -z "$backend" ] || set -- --tls-backend "$DTP_VG_BACKEND" "$@"
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 : "${DTP_REAL_BIN:?DTP_REAL_BIN must name the directory of the real $app}"
 logdir=${DTP_VG_LOGDIR:-${DTP_WORK:?DTP_VG_LOGDIR or DTP_WORK must be set}}
