@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# bench/run.sh -- the benchmark of issue 6 (and the stall delay of issue 4).
+# bench/run.sh -- the benchmark: measures the targets of our apps against
+# plain TCP and stock DCMTK, and the stall delay.
 #
 # On 127.0.0.1 only, with the apps in $BUILD_DIR and stock DCMTK from PATH:
 #   1. throughput: per object size (64 KiB, 512 KiB, 8 MiB, 128 MiB) a fixed
 #      batch over ONE association per run, for our apps in plain TCP and
-#      under each of the four profiles, and stock storescu/storescp +py with
+#      under each of the six profiles on OpenSSL and on GnuTLS (both apps
+#      with --tls-backend gnutls), and stock storescu/storescp +py with
 #      TCP_NODELAY=1 and with its defaults; variants interleaved
 #      (round-robin per repetition), $REPS repetitions; MB/s, CPU per MB of
 #      sender and receiver, peak RSS of the SCP;
 #   2. association rate: one small object per dtp-storescu run, plain, TLS
-#      with a full handshake, TLS resumed from --session-file (and stock);
-#   3. concurrency: 8 clients at once into one dtp-storescp;
+#      with a full handshake, TLS resumed from --session-file, each TLS one
+#      on both backends (and stock);
+#   3. concurrency: 8 clients at once into one dtp-storescp (OpenSSL);
 #   4. stall delay: a small transfer with and without 100 silent + 100
-#      half-handshake connections held open;
+#      half-handshake connections held open (OpenSSL);
 #   5. transport alone: tests/tools/dtp-transport-bench, plain TCP vs TLS
 #      through the library between two threads, no DICOM (how close TLS
 #      can get to plain on this machine before the apps' work is added);
-# and writes the Markdown report $BENCH_OUT (generated; never edit it).
+# writes what it measured to the raw-data directory $BENCH_RAW (the layout
+# is in bench/report.sh), then runs `bench/report.sh $BENCH_RAW`, which
+# turns it into the Markdown report $BENCH_OUT (generated; never edit it).
 #
 # Environment:
 #   BUILD_DIR   build tree with apps/dtp-storescu, apps/dtp-storescp
@@ -27,8 +32,14 @@
 #   REPS        repetitions of the throughput rounds (default 7, QUICK 2)
 #   BENCH_OUT   report (default docs/performance.md; QUICK:
 #               $BUILD_DIR/performance-quick.md)
+#   BENCH_RAW   raw-data directory, kept (default $BUILD_DIR/bench-raw;
+#               QUICK: $BUILD_DIR/bench-raw-quick); its data files are
+#               replaced at the start of a run
 #   BENCH_TMP   where objects and received files go (default /dev/shm
 #               when it has room, else $TMPDIR or /tmp)
+#   BENCH_BACKENDS  TLS backends of our apps to measure (default "openssl
+#               gnutls"; "openssl" leaves the GnuTLS variants out, as does
+#               a build without the GnuTLS backend)
 #   BENCH_ONLY  for working on the script: run only these sections (any of
 #               throughput assoc conc stall transport); the report is then
 #               incomplete
@@ -46,11 +57,15 @@ case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
 if [ "$QUICK" = 1 ]; then
     REPS=${REPS:-2}
     BENCH_OUT=${BENCH_OUT:-$BUILD_DIR/performance-quick.md}
+    RAW=${BENCH_RAW:-$BUILD_DIR/bench-raw-quick}
 else
     REPS=${REPS:-7}
     BENCH_OUT=${BENCH_OUT:-$ROOT/docs/performance.md}
+    RAW=${BENCH_RAW:-$BUILD_DIR/bench-raw}
 fi
 case $BENCH_OUT in /*) ;; *) BENCH_OUT=$PWD/$BENCH_OUT ;; esac
+case $RAW in /*) ;; *) RAW=$PWD/$RAW ;; esac
+BENCH_BACKENDS=${BENCH_BACKENDS:-openssl gnutls}
 # Our apps turn TCP_NODELAY on unless the environment says 0; stock DCMTK
 # turns it on only if it is set. Every variant sets it explicitly or not
 # at all, so nothing leaks in from the caller.
@@ -79,6 +94,7 @@ ASSOC_N=40          # runs per variant in the association-rate test
 CONC_CLIENTS=8 CONC_SIZE=8m CONC_PER=8 CONC_REPS=3
 STALL_SILENT=100 STALL_HALF=100 STALL_ROUNDS=5
 RUN_LIMIT=600       # seconds, any single client run
+TRANSPORT_MIB=1024  # per transport-alone run
 if [ "$QUICK" = 1 ]; then
     SIZES=(64k 512k)
     BATCH=([64k]=64 [512k]=16)
@@ -87,21 +103,14 @@ if [ "$QUICK" = 1 ]; then
     CONC_SIZE=512k CONC_PER=2 CONC_REPS=1
     STALL_SILENT=20 STALL_HALF=20 STALL_ROUNDS=2
     RUN_LIMIT=60
+    TRANSPORT_MIB=64
 fi
-VARIANTS=(plain bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod stock-nodelay stock-default)
 PROFILES=(bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod)
+# Throughput variants: a profile key runs our apps on OpenSSL (their
+# default backend), gnutls:PROFILE on GnuTLS (added below when built).
+VARIANTS=(plain "${PROFILES[@]}" stock-nodelay stock-default)
 # What our apps use with no --profile (B.12, as DCMTK 3.6.8+).
 DEFAULT_PROFILE=bcp195-8996
-declare -A VLABEL=(
-    [plain]="ours, plain TCP"
-    [bcp195]="ours, TLS bcp195"
-    [bcp195-nd]="ours, TLS bcp195-nd"
-    [bcp195-ex]="ours, TLS bcp195-ex"
-    [cryptrec]="ours, TLS cryptrec"
-    [bcp195-8996]="ours, TLS bcp195-8996 (B.12, default)"
-    [bcp195-8996-mod]="ours, TLS bcp195-8996-mod (B.13)"
-    [stock-nodelay]="stock DCMTK, TLS +py, TCP_NODELAY=1"
-    [stock-default]="stock DCMTK, TLS +py, defaults (Nagle on)")
 
 # ---------------------------------------------------------------- tools ---
 
@@ -117,10 +126,24 @@ if [ ! -x "$SCU" ] || [ ! -x "$SCP" ]; then
     say "no binaries in $BUILD_DIR/apps: building with scripts/build.sh"
     BUILD_DIR=$BUILD_DIR bash "$ROOT/scripts/build.sh"
 fi
-[ -x "$SCU" ] && [ -x "$SCP" ] || { echo "run.sh: $SCU / $SCP missing after the build" >&2; exit 1; }
+if [ ! -x "$SCU" ] || [ ! -x "$SCP" ]; then echo "run.sh: $SCU / $SCP missing after the build" >&2; exit 1; fi
 STOCK=1
 STOCK_SCU=$(command -v storescu || true) STOCK_SCP=$(command -v storescp || true)
 [ -n "$STOCK_SCU" ] && [ -n "$STOCK_SCP" ] || STOCK=0
+# The GnuTLS variants need the backend in both apps: their --help lists the
+# backends built in ("TLS library: openssl, gnutls").
+backends_of() { "$1" --help 2>&1 | sed -n 's/.*TLS library: \([a-z0-9, ]*[a-z0-9]\).*/\1/p'; }
+has_backend() { [[ ", $(backends_of "$1"), " == *", $2, "* ]]; }
+GNUTLS=0 GNUTLS_NOTE=
+if [[ " $BENCH_BACKENDS " != *" gnutls "* ]]; then
+    GNUTLS_NOTE="BENCH_BACKENDS=$BENCH_BACKENDS"
+elif ! has_backend "$SCU" gnutls || ! has_backend "$SCP" gnutls; then
+    GNUTLS_NOTE="the apps were built without the GnuTLS backend"
+else
+    GNUTLS=1
+    for p in "${PROFILES[@]}"; do VARIANTS+=("gnutls:$p"); done
+fi
+[ "$GNUTLS" = 1 ] || say "GnuTLS variants skipped: $GNUTLS_NOTE"
 TIME_BIN=
 [ -x /usr/bin/time ] && /usr/bin/time -f '%U' -o /dev/null true 2>/dev/null && TIME_BIN=/usr/bin/time
 CLK_TCK=$(getconf CLK_TCK)
@@ -151,7 +174,32 @@ _bench_exit() {
     _dtp_on_exit
 }
 trap _bench_exit EXIT
-say "work dir $W (BENCH_TMP=$BENCH_TMP), build $BUILD_DIR, QUICK=$QUICK, REPS=$REPS"
+say "work dir $W (BENCH_TMP=$BENCH_TMP), build $BUILD_DIR, QUICK=$QUICK, REPS=$REPS, raw data $RAW"
+
+# ------------------------------------------------------------- raw data ---
+
+# Everything the report is made from goes to $RAW: the data files (each
+# section appends its runs) and meta, KEY=VALUE lines (layout: bench/report.sh).
+mkdir -p "$RAW"
+rm -f "$RAW"/{meta,xfer.tsv,assoc.tsv,conc.tsv,stall.tsv,transport.tsv,prefault.tsv}
+# meta KEY VALUE [KEY VALUE]...: lines of $RAW/meta (a newline in a value
+# becomes a blank)
+meta() {
+    while [ $# -ge 2 ]; do
+        printf '%s=%s\n' "$1" "${2//$'\n'/ }" >> "$RAW/meta"
+        shift 2
+    done
+}
+meta quick "$QUICK" reps "$REPS" sizes "${SIZES[*]}" profiles "${PROFILES[*]}" \
+    default_profile "$DEFAULT_PROFILE" stock "$STOCK" gnutls "$GNUTLS" gnutls_note "$GNUTLS_NOTE" \
+    assoc_n "$ASSOC_N" conc_clients "$CONC_CLIENTS" conc_size "$CONC_SIZE" conc_per "$CONC_PER" \
+    conc_reps "$CONC_REPS" stall_silent "$STALL_SILENT" stall_half "$STALL_HALF" \
+    stall_rounds "$STALL_ROUNDS" transport_mib "$TRANSPORT_MIB" build_dir "$BUILD_DIR" \
+    bench_tmp "$BENCH_TMP" bench_tmp_fs "$(df -PT "$BENCH_TMP" | awk 'NR == 2 { print $2 }')" \
+    load_start "$LOAD_START"
+for key in "${SIZES[@]}"; do
+    meta "batch.$key" "${BATCH[$key]}" "batch_nagle.$key" "${BATCH_NAGLE[$key]}"
+done
 
 # ------------------------------------------------------------ test data ---
 
@@ -209,6 +257,7 @@ for key in "${SIZES[@]}"; do
 done
 if [ -z "${OBJ_BYTES[$CONC_SIZE]:-}" ]; then make_set "$CONC_SIZE" $((CONC_CLIENTS * CONC_PER)); fi
 if [ -z "${OBJ_BYTES[64k]:-}" ]; then make_set 64k 1; fi
+for key in "${!OBJ_BYTES[@]}"; do meta "obj_bytes.$key" "${OBJ_BYTES[$key]}"; done
 say "objects ready: $(du -sh "$W/obj" | cut -f1) in $W/obj"
 
 # files KEY N: the first N objects of size KEY, into the array FILES
@@ -304,7 +353,7 @@ stop_sampler() {
 # receiver CPU doubled or quadrupled at random (seen as 1.1 s instead of
 # 0.25 s for 256 MiB). The write rate of each prefault goes to PREFAULT_LOG
 # (MB/s), so the report shows how cold memory was.
-PREFAULT_LOG=$W/prefault.tsv
+PREFAULT_LOG=$RAW/prefault.tsv
 : > "$PREFAULT_LOG"
 prefault() {
     local mib=$(( ($1 + 1048575) / 1048576 )) t0 t1
@@ -349,8 +398,18 @@ declare -A PORT=() SCP_PID=() OUTDIR=()
 TLS_SCP_ARGS=(+tls "$PKI/server-rsa.key" "$PKI/server-rsa.pem" +cf "$PKI/ca.pem")
 TLS_SCU_ARGS=(+tls "$PKI/client-rsa.key" "$PKI/client-rsa.pem" +cf "$PKI/ca.pem")
 
+# tls_opts KIND: our apps' TLS options for KIND, a profile key (OpenSSL,
+# their default backend) or gnutls:PROFILE, in TLS_OPTS
+tls_opts() {
+    case $1 in
+        gnutls:*) TLS_OPTS=(--profile "${1#gnutls:}" --tls-backend gnutls) ;;
+        *)        TLS_OPTS=(--profile "$1") ;;
+    esac
+}
+
 # start_scp NAME KIND [extra args]: KIND is plain, a profile key,
-# stock-nodelay, stock-default or stock-plain. Sets PORT/SCP_PID/OUTDIR[NAME].
+# gnutls:PROFILE, stock-nodelay, stock-default or stock-plain. Sets
+# PORT/SCP_PID/OUTDIR[NAME].
 start_scp() {
     local name=$1 kind=$2; shift 2
     local port out
@@ -367,7 +426,8 @@ start_scp() {
         stock-plain)
             dtp_start "scp-$name" env TCP_NODELAY=1 "$STOCK_SCP" -od "$out" "$@" "$port" ;;
         *)
-            dtp_start "scp-$name" "$SCP" --bind 127.0.0.1 --profile "$kind" "${TLS_SCP_ARGS[@]}" \
+            tls_opts "$kind"
+            dtp_start "scp-$name" "$SCP" --bind 127.0.0.1 "${TLS_OPTS[@]}" "${TLS_SCP_ARGS[@]}" \
                 -od "$out" "$@" "$port" ;;
     esac
     SCP_PID[$name]=${DTP_PIDS[${#DTP_PIDS[@]} - 1]}
@@ -383,22 +443,21 @@ client_cmd() {
         stock-nodelay) CMD=(env TCP_NODELAY=1 "$STOCK_SCU" "${TLS_SCU_ARGS[@]}" +py 127.0.0.1 "$port") ;;
         stock-default) CMD=(env -u TCP_NODELAY "$STOCK_SCU" "${TLS_SCU_ARGS[@]}" +py 127.0.0.1 "$port") ;;
         stock-plain)   CMD=(env TCP_NODELAY=1 "$STOCK_SCU" 127.0.0.1 "$port") ;;
-        *)             CMD=("$SCU" --profile "$kind" "${TLS_SCU_ARGS[@]}" 127.0.0.1 "$port") ;;
+        *)             tls_opts "$kind"; CMD=("$SCU" "${TLS_OPTS[@]}" "${TLS_SCU_ARGS[@]}" 127.0.0.1 "$port") ;;
     esac
 }
 is_stock() { [[ $1 == stock-* ]]; }
 
 FAILURES=0
-FAIL_NOTES=()
 note_failure() {
     FAILURES=$((FAILURES + 1))
-    FAIL_NOTES+=("$1")
+    meta failure "$1"
     say "FAILED: $1"
 }
 
 # -------------------------------------------------------- 1. throughput ---
 
-XFER=$W/xfer.tsv      # size variant rep objects bytes wall_s scu_cpu_s scp_cpu_s scp_rss_kb scu_rss_kb ok
+XFER=$RAW/xfer.tsv      # size variant rep objects bytes wall_s scu_cpu_s scp_cpu_s scp_rss_kb scu_rss_kb ok
 : > "$XFER"
 declare -A TLS_LINE=()
 for v in "${VARIANTS[@]}"; do
@@ -439,6 +498,7 @@ xfer_run() {
     read -r rss _ < "$W/rss.out" || true
     if [ -z "${TLS_LINE[$v]:-}" ]; then
         TLS_LINE[$v]=$(grep -m1 '^TLS: ' "$log" || true)
+        [ -z "${TLS_LINE[$v]}" ] || meta "tls.$v" "${TLS_LINE[$v]}"
     fi
     PEND[$v]="$size $v $rep $n $bytes $WALL_US $CLIENT_CPU $rss $CLIENT_RSS $RC"
     local mbps
@@ -490,9 +550,7 @@ done
 # (measured here, between the throughput rounds and the association runs,
 # on the same quiet-as-possible machine; section 5 of the report)
 TBENCH=$BUILD_DIR/tests/tools/dtp-transport-bench
-TRANSPORT=$W/transport.tsv   # mode rep MB/s writer_cpu_s reader_cpu_s ok
-TRANSPORT_MIB=1024
-[ "$QUICK" = 1 ] && TRANSPORT_MIB=64
+TRANSPORT=$RAW/transport.tsv   # mode rep MB/s writer_cpu_s reader_cpu_s ok
 : > "$TRANSPORT"
 if want transport && [ -x "$TBENCH" ]; then
     say "transport alone: $REPS x ($TRANSPORT_MIB MiB plain, $TRANSPORT_MIB MiB TLS bcp195-nd)"
@@ -511,31 +569,38 @@ fi
 # --------------------------------------------------- 2. association rate ---
 
 # One 64 KiB object per dtp-storescu run. Our SCPs are the throughput ones
-# (plain, bcp195-nd); stock gets a plain storescp too.
+# (plain, bcp195-nd and gnutls:bcp195-nd); stock gets a plain storescp too.
+# Each backend resumes from a session file of its own (their formats differ).
 say "association rate: $ASSOC_N runs per variant"
-ASSOC=$W/assoc.tsv    # variant i wall_ms inproc_ms resumed ok
+ASSOC=$RAW/assoc.tsv    # variant i wall_ms inproc_ms resumed ok
 : > "$ASSOC"
 AVARIANTS=(plain tls-full tls-resumed)
+[ "$GNUTLS" = 1 ] && AVARIANTS+=(gnutls-full gnutls-resumed)
 if [ "$STOCK" = 1 ]; then
     start_scp stock-plain stock-plain
     AVARIANTS+=(stock-plain stock-tls)
 fi
-SESSION_FILE=$W/session.pem
 assoc_cmd() {
     case $1 in
-        plain)       client_cmd plain "${PORT[plain]}" ;;
-        tls-full)    client_cmd bcp195-nd "${PORT[bcp195-nd]}" ;;
-        tls-resumed) client_cmd bcp195-nd "${PORT[bcp195-nd]}"; CMD+=(--session-file "$SESSION_FILE") ;;
-        stock-plain) client_cmd stock-plain "${PORT[stock-plain]}" ;;
-        stock-tls)   client_cmd stock-nodelay "${PORT[stock-nodelay]}" ;;
+        plain)          client_cmd plain "${PORT[plain]}" ;;
+        tls-full)       client_cmd bcp195-nd "${PORT[bcp195-nd]}" ;;
+        tls-resumed)    client_cmd bcp195-nd "${PORT[bcp195-nd]}"; CMD+=(--session-file "$W/session.pem") ;;
+        gnutls-full)    client_cmd gnutls:bcp195-nd "${PORT[gnutls:bcp195-nd]}" ;;
+        gnutls-resumed) client_cmd gnutls:bcp195-nd "${PORT[gnutls:bcp195-nd]}"
+                        CMD+=(--session-file "$W/session-gnutls.pem") ;;
+        stock-plain)    client_cmd stock-plain "${PORT[stock-plain]}" ;;
+        stock-tls)      client_cmd stock-nodelay "${PORT[stock-nodelay]}" ;;
     esac
 }
 files 64k 1
 ASSOC_FILE=${FILES[0]}
-# Prime the session file (a full handshake, not counted).
-assoc_cmd tls-resumed
-run_client "$W/assoc-prime.log" "${CMD[@]}" "$ASSOC_FILE"
-[ "$RC" = 0 ] || note_failure "association: priming the session file failed (exit $RC)"
+# Prime the session files (a full handshake each, not counted).
+for a in "${AVARIANTS[@]}"; do
+    [[ $a == *-resumed ]] || continue
+    assoc_cmd "$a"
+    run_client "$W/assoc-prime-$a.log" "${CMD[@]}" "$ASSOC_FILE"
+    [ "$RC" = 0 ] || note_failure "association: priming the session file of $a failed (exit $RC)"
+done
 na=${#AVARIANTS[@]}
 want assoc || ASSOC_RUN=0
 for ((i = 1; i <= ${ASSOC_RUN:-$ASSOC_N}; i++)); do
@@ -559,14 +624,14 @@ for ((i = 1; i <= ${ASSOC_RUN:-$ASSOC_N}; i++)); do
             "$resumed" "$ok" >> "$ASSOC"
     done
 done
-for name in plain bcp195-nd stock-plain stock-nodelay; do
+for name in plain bcp195-nd gnutls:bcp195-nd stock-plain stock-nodelay; do
     [ -n "${OUTDIR[$name]:-}" ] && find "${OUTDIR[$name]}" -mindepth 1 -delete
 done
 
 # ------------------------------------------------------- 3. concurrency ---
 
 say "concurrency: $CONC_CLIENTS clients x $CONC_PER x ${SIZE_LABEL[$CONC_SIZE]}"
-CONC=$W/conc.tsv      # variant rep bytes wall_s rss_kb pss_kb processes scp_cpu_s clients_cpu_s ok one_rss_kb
+CONC=$RAW/conc.tsv      # variant rep bytes wall_s rss_kb pss_kb processes scp_cpu_s clients_cpu_s ok one_rss_kb
 : > "$CONC"
 start_scp conc-tls bcp195-nd
 start_scp conc-plain plain
@@ -634,7 +699,7 @@ done
 # ------------------------------------------------------- 4. stall delay ---
 
 say "stall delay: $STALL_SILENT silent + $STALL_HALF half-handshake connections, $STALL_ROUNDS rounds"
-STALL=$W/stall.tsv    # round phase wall_ms inproc_ms ok
+STALL=$RAW/stall.tsv    # round phase wall_ms inproc_ms ok
 : > "$STALL"
 start_scp stall bcp195-nd --handshake-timeout 600
 STALL_PID=${SCP_PID[stall]} STALL_PORT=${PORT[stall]}
@@ -729,407 +794,69 @@ find "${OUTDIR[stall]}" -mindepth 1 -delete
 # HANDSHAKE_EOF. Nothing else may be in its log.
 STALL_OTHER=$(tail -n +$((STALL_LOG_START + 1)) "$W/scp-stall.log" | grep -E 'provider reason' | grep -vcE 'reason 213 HANDSHAKE_EOF' || true)
 
+meta stall_half_kind "$HALF_KIND" stall_held_ok "$STALL_HELD_OK" stall_other "$STALL_OTHER"
+
 dtp_stop_all
 T_END=${EPOCHREALTIME/[.,]/}
-say "measurements done in $(( (T_END - T_START) / 1000000 )) s; writing $BENCH_OUT"
+say "measurements done in $(( (T_END - T_START) / 1000000 )) s; raw data in $RAW"
 
-# ------------------------------------------------------------- the report --
+# --------------------------------------------------- machine and build ---
 
-# summary: numbers on stdin -> "n median min max" ("0 - - -" if none)
-summary() {
-    sort -g | awk '{ v[NR] = $1 }
-        END { if (NR == 0) { print "0 - - -"; exit }
-              m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-              print NR, m, v[1], v[NR] }'
+meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta elapsed_s $(( (T_END - T_START) / 1000000 ))
+meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta cpu_model "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)"
+meta nproc "$(nproc)"
+meta aesni "$(grep -qw aes /proc/cpuinfo 2>/dev/null && echo yes || echo no)"
+meta ram "$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+meta kernel "$(uname -sr)"
+meta os "$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}" || echo unknown)"
+meta openssl_cli "$(openssl version 2>/dev/null || echo unknown)"
+# pkgver PACKAGE...: the version of the first one dpkg knows
+pkgver() {
+    local p
+    for p in "$@"; do dpkg-query -W -f '${Version}\n' "$p" 2>/dev/null | grep . && return 0; done
+    return 0
 }
-# xcol SIZE VARIANT EXPR: EXPR over the successful throughput runs
-# ($5 bytes, $6 wall s, $7 SCU CPU s, $8 SCP CPU s, $9 SCP RSS KiB, $10 SCU RSS KiB)
-xcol() {
-    awk -F'\t' -v s="$1" -v v="$2" '$1 == s && $2 == v && $11 == 1 { print '"$3"' }' "$XFER"
-}
-MBPS='$5 / 1048576 / $6'
-declare -A MED=() LO=() HI=() NOK=() NALL=()
-for size in "${SIZES[@]}"; do
-    for v in "${VARIANTS[@]}"; do
-        read -r n m lo hi < <(xcol "$size" "$v" "$MBPS" | summary)
-        MED[$size,$v]=$m LO[$size,$v]=$lo HI[$size,$v]=$hi NOK[$size,$v]=$n
-        NALL[$size,$v]=$(awk -F'\t' -v s="$size" -v v="$v" '$1 == s && $2 == v' "$XFER" | wc -l)
-    done
-done
-fmt() { awk -v x="$1" -v p="${2:-1}" 'BEGIN { if (x == "-" || x == "") print "-"; else printf "%.*f", p, x }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-# transport alone: median MB/s per mode and their ratio (targets, section 5)
-declare -A TMED=()
-for mode in plain tls; do
-    read -r _ TMED[$mode] _ _ < <(awk -F'\t' -v m="$mode" '$1 == m && $6 == 1 { print $3 }' "$TRANSPORT" | summary)
-done
-TRATIO=$(ratio "${TMED[tls]}" "${TMED[plain]}")
-# paired SIZE VA VB: "min–max" of the per-repetition ratios VA/VB
-paired() {
-    awk -F'\t' -v s="$1" -v a="$2" -v b="$3" '
-        $1 == s && $11 == 1 && ($2 == a || $2 == b) { r[$2, $3] = $5 / 1048576 / $6; reps[$3] = 1 }
-        END { lo = ""; for (k in reps) if ((a, k) in r && (b, k) in r && r[b, k] > 0) {
-                  x = r[a, k] / r[b, k]; if (lo == "" || x < lo) lo = x; if (hi == "" || x > hi) hi = x }
-              if (lo == "") print "-"; else printf "%.2f–%.2f", lo, hi }' "$XFER"
-}
-verdict() {  # VALUE OP LIMIT -> PASS / MISS / n/a
-    awk -v x="$1" -v op="$2" -v l="$3" 'BEGIN {
-        if (x == "-" || x == "") { print "n/a"; exit }
-        ok = (op == ">=") ? (x >= l) : (op == "<=") ? (x <= l) : (op == "<") ? (x < l) : (x > l)
-        print ok ? "PASS" : "MISS" }'
-}
-
-# machine and versions
-CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
-AESNI=no
-grep -qw aes /proc/cpuinfo 2>/dev/null && AESNI=yes
-RAM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-KERNEL=$(uname -sr)
-OSNAME=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}" || echo unknown)
-OPENSSL_CLI=$(openssl version 2>/dev/null || echo unknown)
-pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || true; }
-LIBSSL_PKG=$(pkgver libssl3)
-[ -n "$LIBSSL_PKG" ] || LIBSSL_PKG=$(pkgver 'libssl3:amd64')
-DCMTK_PKG=$(pkgver dcmtk)
-[ -n "$DCMTK_PKG" ] || DCMTK_PKG="not installed"
-DCMTK_LIB=$(dpkg-query -W -f '${Package} ${Version}\n' 'libdcmtk1*' 2>/dev/null | awk '$2 != "" { print; exit }' || true)
-STOCK_VER=$([ "$STOCK" = 1 ] && "$STOCK_SCU" --version 2>/dev/null | sed -n 's/^\$dcmtk: \(.*\) \$$/\1/p' | head -n 1 || true)
+meta libssl_pkg "$(pkgver libssl3 'libssl3:amd64')"
+meta gnutls_pkg "$(pkgver libgnutls30 'libgnutls30:amd64')"
+meta dcmtk_pkg "$(pkgver dcmtk)"
+meta dcmtk_lib "$(dpkg-query -W -f '${Package} ${Version}\n' 'libdcmtk1*' 2>/dev/null | awk '$2 != "" { print; exit }' || true)"
+STOCK_VER=
+if [ "$STOCK" = 1 ]; then
+    STOCK_VER=$("$STOCK_SCU" --version 2>/dev/null | sed -n 's/^\$dcmtk: \(.*\) \$$/\1/p' | head -n 1 || true)
+fi
+meta stock_ver "$STOCK_VER"
 cache_get() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD_DIR/CMakeCache.txt" 2>/dev/null | head -n 1; }
 CC_PATH=$(cache_get CMAKE_C_COMPILER)
 CXX_PATH=$(cache_get CMAKE_CXX_COMPILER)
-BUILD_TYPE=$(cache_get CMAKE_BUILD_TYPE)
-SANITIZE=$(cache_get DTP_SANITIZE)
-CC_VER=$([ -n "$CC_PATH" ] && "$CC_PATH" --version 2>/dev/null | head -n 1 || echo unknown)
-CXX_VER=$([ -n "$CXX_PATH" ] && "$CXX_PATH" --version 2>/dev/null | head -n 1 || echo unknown)
+meta build_type "$(cache_get CMAKE_BUILD_TYPE)"
+meta sanitize "$(cache_get DTP_SANITIZE)"
+meta cc_ver "$([ -n "$CC_PATH" ] && "$CC_PATH" --version 2>/dev/null | head -n 1 || echo unknown)"
+meta cxx_ver "$([ -n "$CXX_PATH" ] && "$CXX_PATH" --version 2>/dev/null | head -n 1 || echo unknown)"
 GIT_REV=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [ "$GIT_REV" != unknown ] &&
    [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!docs/performance.md' 2>/dev/null)" ]; then
     GIT_REV="$GIT_REV (with uncommitted changes)"
 fi
-GIT_SUBJECT=$(git -C "$ROOT" log -1 --format=%s 2>/dev/null || true)
-# The figures are for the binaries: say when they were built and whether the
+meta git_rev "$GIT_REV"
+meta git_subject "$(git -C "$ROOT" log -1 --format=%s 2>/dev/null || true)"
+# The figures are for the binaries: when they were built and whether the
 # library or app sources changed after that.
-BIN_TIME=$(date -u -r "$SCU" '+%Y-%m-%d %H:%M UTC')
+meta bin_time "$(date -u -r "$SCU" '+%Y-%m-%d %H:%M UTC')"
 STALE=$(find "$ROOT/apps" "$ROOT/dcmtls-profiles" -type f -newer "$SCU" 2>/dev/null | head -n 3 |
         sed "s|^$ROOT/||" | tr '\n' ' ')
-LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+meta stale "${STALE% }"
 
-R=$W/report.md
-{
-echo "<!-- Generated by bench/run.sh on $(date -u '+%Y-%m-%d %H:%M UTC'). Do not edit: run the script again. -->"
-echo "# Performance"
-echo
-if [ "$QUICK" = 1 ]; then
-    echo "**QUICK=1 run**: a small version that proves the script works; the figures are"
-    echo "not the benchmark (the committed docs/performance.md comes from full runs only)."
-    echo
-fi
-if [ "$FAILURES" -gt 0 ]; then
-    echo "**$FAILURES run(s) FAILED** (not counted in the figures):"
-    echo
-    for x in "${FAIL_NOTES[@]}"; do echo "- $x"; done
-    echo
-fi
-echo "Generated by \`bench/run.sh\` (issue 6 benchmark, issue 4 stall delay) on 127.0.0.1."
-echo "Run it with \`bash bench/run.sh\` (\`QUICK=1\` for the small version, \`REPS=N\`,"
-echo "\`BUILD_DIR=...\`); it took $(( (T_END - T_START) / 1000000 )) s for this report."
-echo
-echo "## Machine"
-echo
-echo "| | |"
-echo "|---|---|"
-echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
-echo "| git revision | \`$GIT_REV\` $GIT_SUBJECT |"
-echo "| CPU | $CPU_MODEL, $(nproc) cores online (nproc), AES-NI: $AESNI |"
-echo "| RAM | $RAM |"
-echo "| OS, kernel | $OSNAME, $KERNEL |"
-echo "| OpenSSL | library package libssl3 ${LIBSSL_PKG:-unknown}; CLI: $OPENSSL_CLI |"
-echo "| DCMTK | package dcmtk $DCMTK_PKG${DCMTK_LIB:+ ($DCMTK_LIB)}; stock tools: ${STOCK_VER:-not installed} |"
-echo "| compilers | C: $CC_VER; C++: $CXX_VER |"
-echo "| build | \`$BUILD_DIR\`, CMAKE_BUILD_TYPE=${BUILD_TYPE:-?}, DTP_SANITIZE=${SANITIZE:-OFF}; binaries built $BIN_TIME from the working tree$([ -n "$STALE" ] && echo "; **sources changed after that build** (${STALE% }): the figures are for the binaries, not the current sources") |"
-echo "| load average (1, 5, 15 min) | $LOAD_START at the start, $LOADAVG at the end; anything above 0 is other work competing for the $(nproc) cores and adds noise |"
-echo "| files | objects and received files on \`$BENCH_TMP\` ($(df -PT "$BENCH_TMP" | awk 'NR == 2 { print $2 }')) |"
-echo
-echo "## Targets"
-echo
-echo "Issue 6 targets (and issue 4's stall delay), each from this run; ratios are of medians,"
-echo "and the verdict is on them. \"best runs\" is the ratio of the fastest run of each variant,"
-echo "in the same size order: this VM's interference only ever slows a run down (see the"
-echo "min–max columns and the raw data), so it shows what the code does when left alone."
-echo
-echo "| target | measured | result |"
-echo "|---|---|---|"
-for p in "${PROFILES[@]}"; do
-    worst=- worst_at=- all="" best=""
-    for size in "${SIZES[@]}"; do
-        r=$(ratio "${MED[$size,$p]}" "${MED[$size,plain]}")
-        all+="${all:+, }${SIZE_LABEL[$size]} $r"
-        best+="${best:+, }$(ratio "${HI[$size,$p]}" "${HI[$size,plain]}")"
-        if [ "$r" != - ] && { [ "$worst" = - ] || awk -v a="$r" -v b="$worst" 'BEGIN { exit !(a < b) }'; }; then
-            worst=$r worst_at=${SIZE_LABEL[$size]}
-        fi
-    done
-    echo "| TLS/plain ≥ 0.90 at every size, $p (our apps) | lowest $worst ($worst_at); $all; best runs $best; transport alone (no DICOM): $TRATIO | $(verdict "$worst" '>=' 0.90)$([ "$QUICK" = 1 ] && echo ' (QUICK: 64 KiB and 512 KiB only)') |"
-done
-for size in 64k 8m; do
-    if [ "$STOCK" = 0 ]; then
-        echo "| ours/stock TLS ≥ 1.3 at ${SIZE_LABEL[$size]} (both TCP_NODELAY) | stock DCMTK not installed | n/a |"
-    elif [[ " ${SIZES[*]} " != *" $size "* ]]; then
-        echo "| ours/stock TLS ≥ 1.3 at ${SIZE_LABEL[$size]} (both TCP_NODELAY) | not measured (QUICK=1) | n/a |"
-    else
-        r=$(ratio "${MED[$size,bcp195-nd]}" "${MED[$size,stock-nodelay]}")
-        echo "| ours/stock TLS ≥ 1.3 at ${SIZE_LABEL[$size]} (both TCP_NODELAY) | $r (bcp195-nd $(fmt "${MED[$size,bcp195-nd]}") vs stock +py $(fmt "${MED[$size,stock-nodelay]}") MB/s); best runs $(ratio "${HI[$size,bcp195-nd]}" "${HI[$size,stock-nodelay]}") | $(verdict "$r" '>=' 1.3) |"
-    fi
-done
-if [ "$STOCK" = 1 ]; then
-    r=$(ratio "${MED[64k,$DEFAULT_PROFILE]}" "${MED[64k,stock-default]}")
-    echo "| ours default / stock default ≥ 20× at 64 KiB | ${r}× ($DEFAULT_PROFILE $(fmt "${MED[64k,$DEFAULT_PROFILE]}") vs stock +py, Nagle on, $(fmt "${MED[64k,stock-default]}" 2) MB/s) | $(verdict "$r" '>=' 20) |"
-else
-    echo "| ours default / stock default ≥ 20× at 64 KiB | stock DCMTK not installed | n/a |"
-fi
-# association figures
-acol() { awk -F'\t' -v a="$1" '$1 == a && $6 == 1 { print $'"$2"' }' "$ASSOC"; }
-declare -A AMED=() AN=() ALO=() AHI=() AIN=()
-for a in plain tls-full tls-resumed stock-plain stock-tls; do
-    read -r AN[$a] AMED[$a] ALO[$a] AHI[$a] < <(acol "$a" 3 | summary)
-    read -r _ AIN[$a] _ _ < <(acol "$a" 4 | { grep -v '^-$' || true; } | summary)
-done
-RES_N=$(awk -F'\t' '$1 == "tls-resumed" && $6 == 1 && $5 == 1' "$ASSOC" | wc -l)
-RES_ALL=$(awk -F'\t' '$1 == "tls-resumed"' "$ASSOC" | wc -l)
-FULL_RES=$(awk -F'\t' '$1 == "tls-full" && $5 == 1' "$ASSOC" | wc -l)
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.2f", a - b }'; }
-OVR_RES=$(sub "${AMED[tls-resumed]}" "${AMED[plain]}")
-OVR_FULL=$(sub "${AMED[tls-full]}" "${AMED[plain]}")
-OVR_RES_IN=$(sub "${AIN[tls-resumed]}" "${AIN[plain]}")
-OVR_FULL_IN=$(sub "${AIN[tls-full]}" "${AIN[plain]}")
-echo "| TLS cost per association ≤ 2 ms over plain, with resumption | $OVR_RES_IN ms per association (median $(fmt "${AIN[tls-resumed]}" 2) vs $(fmt "${AIN[plain]}" 2) ms, association request to release); per client run $OVR_RES ms; full handshake $OVR_FULL_IN ms per association, $OVR_FULL ms per run | $(verdict "$OVR_RES_IN" '<=' 2) |"
-echo "| resumption across separate runs with --session-file | $RES_N of $RES_ALL runs resumed | $([ "$RES_ALL" -gt 0 ] && [ "$RES_N" = "$RES_ALL" ] && echo PASS || echo MISS) |"
-read -r _ _ _ CRSS_MAX < <(awk -F'\t' '$1 == "conc-tls" && $10 == 1 { print $5 }' "$CONC" | summary)
-read -r _ _ _ CPSS_MAX < <(awk -F'\t' '$1 == "conc-tls" && $10 == 1 { print $6 }' "$CONC" | summary)
-CRSS_MIB=$(awk -v k="$CRSS_MAX" 'BEGIN { if (k == "-") print "-"; else printf "%.1f", k / 1024 }')
-CPSS_MIB=$(awk -v k="$CPSS_MAX" 'BEGIN { if (k == "-") print "-"; else printf "%.1f", k / 1024 }')
-read -r _ _ _ CONE_MAX < <(awk -F'\t' '$1 == "conc-tls" && $10 == 1 { print $11 }' "$CONC" | summary)
-CONE_MIB=$(awk -v k="$CONE_MAX" 'BEGIN { if (k == "-") print "-"; else printf "%.1f", k / 1024 }')
-echo "| peak memory of dtp-storescp, $CONC_CLIENTS concurrent TLS associations, < 64 MiB (judged by PSS: see Concurrency) | ${CPSS_MIB} MiB summed PSS over the parent and its association processes (highest sample); largest single process RSS ${CONE_MIB} MiB; summed RSS ${CRSS_MIB} MiB, which counts shared pages once per process | $(verdict "$CPSS_MIB" '<' 64) |"
-scol() { awk -F'\t' -v p="$1" '$2 == p && $5 == 1 { print $3 }' "$STALL"; }
-read -r _ SBASE _ _ < <(scol baseline | summary)
-read -r _ SHELD _ _ < <(scol held | summary)
-read -r _ SBURST _ _ < <(scol burst | summary)
-SDELAY=$(sub "$SHELD" "$SBASE")
-SBURST_DELAY=$(sub "$SBURST" "$SBASE")
-STALL_VERDICT=$(verdict "$SDELAY" '<' 100)
-[ "$STALL_HELD_OK" = 1 ] || STALL_VERDICT="$STALL_VERDICT (not all stalls were held)"
-echo "| extra delay of a transfer with $STALL_SILENT silent + $STALL_HALF half-handshake connections held open < 100 ms | $SDELAY ms (median $(fmt "$SHELD" 1) vs $(fmt "$SBASE" 1) ms); started while they are still being accepted: $SBURST_DELAY ms (see Stall delay) | $STALL_VERDICT |"
-echo
-echo "## Throughput"
-echo
-echo "One association per run carries a batch of objects (Secondary Capture, 8-bit random"
-echo "pixels, Explicit VR Little Endian; each with its own SOP Instance UID). MB/s = bytes of"
-echo "the files sent / wall time of the sending process (start to exit: includes process"
-echo "start, reading the files, TLS handshake, association setup and release); 1 MB = 2^20"
-echo "bytes, as dtp-storescu prints. $REPS repetitions, variants interleaved round-robin"
-echo "(each repetition starts one variant later). Our apps run with their defaults"
-echo "(TCP_NODELAY on, maximum PDU 131072), RSA-2048 certificates, client certificates"
-echo "required; stock DCMTK runs with its defaults (maximum PDU 16384) plus \`+tls ... +py\`."
-echo "CPU s/MB: user+system seconds per MB; sender from GNU time (rusage of the client),"
-echo "receiver from the utime+stime+cutime+cstime delta of the SCP parent in /proc/PID/stat"
-echo "read after its association process was reaped (stock storescp: one process, same"
-echo "fields). SCP peak RSS: highest sum of the RSS of the SCP and its children, sampled"
-echo "every 50 ms. Medians, with min–max of MB/s."
-echo
-echo "Before each timed run the script writes and removes as much memory as the run will"
-echo "store (plus two objects and 32 MiB), in the directory the SCP writes to. On this VM,"
-echo "memory that has been free for a while costs about 10 times more to touch again than"
-echo "memory freed a moment ago (likely given back to the host); without the prefault that cost fell at"
-echo "random on some runs (receiver CPU up to 4 times higher). Prefault write rates in this"
-echo "run: $(awk -F'\t' '{ print $2 }' "$PREFAULT_LOG" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "median %.0f MB/s, min %.0f, max %.0f over %d prefaults", v[int((NR + 1) / 2)], v[1], v[NR], NR; else printf "none" }')"
-echo "(a low rate means the memory was cold, and the timed run after it got it warm)."
-echo
-echo "Negotiated (first run of each variant):"
-echo
-for v in "${VARIANTS[@]}"; do
-    [ -n "${TLS_LINE[$v]:-}" ] && echo "- ${VLABEL[$v]}: \`${TLS_LINE[$v]#TLS: }\`"
-done
-echo
-for size in "${SIZES[@]}"; do
-    echo "### ${SIZE_LABEL[$size]} objects ($(fmt "$(awk -v b="${OBJ_BYTES[$size]}" 'BEGIN { print b / 1048576 }')" 3) MB each)"
-    echo
-    echo "| variant | objects/run | runs ok | MB/s median | MB/s min–max | sender CPU s/MB | receiver CPU s/MB | SCP peak RSS MiB | SCU peak RSS MiB |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-    for v in "${VARIANTS[@]}"; do
-        if is_stock "$v" && [ "$STOCK" = 0 ]; then
-            echo "| ${VLABEL[$v]} | - | - | not installed | - | - | - | - | - |"
-            continue
-        fi
-        n=${BATCH[$size]}
-        [ "$v" = stock-default ] && n=${BATCH_NAGLE[$size]}
-        read -r _ scu_cpu _ _ < <(xcol "$size" "$v" '$7 / ($5 / 1048576)' | summary)
-        read -r _ scp_cpu _ _ < <(xcol "$size" "$v" '$8 / ($5 / 1048576)' | summary)
-        read -r _ _ _ scp_rss < <(xcol "$size" "$v" '$9 / 1024' | summary)
-        read -r _ _ _ scu_rss < <(xcol "$size" "$v" '$10 / 1024' | summary)
-        lohi="$(fmt "${LO[$size,$v]}")–$(fmt "${HI[$size,$v]}")"
-        [ "${LO[$size,$v]}" = - ] && lohi=-
-        echo "| ${VLABEL[$v]} | $n | ${NOK[$size,$v]}/${NALL[$size,$v]} | $(fmt "${MED[$size,$v]}") | $lohi | $(fmt "$scu_cpu" 4) | $(fmt "$scp_cpu" 4) | $(fmt "$scp_rss" 1) | $(fmt "$scu_rss" 1) |"
-    done
-    echo
-done
-echo "### Ratios"
-echo
-echo "Ratio of the medians; in brackets the range of the per-repetition ratios (the"
-echo "variants of one repetition ran back to back)."
-echo
-hdr="| size |"; sep="|---|"
-for p in "${PROFILES[@]}"; do hdr+=" $p / plain |"; sep+="---:|"; done
-hdr+=" ours bcp195-nd / stock (TCP_NODELAY=1) | ours default / stock default |"; sep+="---:|---:|"
-echo "$hdr"
-echo "$sep"
-for size in "${SIZES[@]}"; do
-    line="| ${SIZE_LABEL[$size]} |"
-    for p in "${PROFILES[@]}"; do
-        line+=" $(ratio "${MED[$size,$p]}" "${MED[$size,plain]}") ($(paired "$size" "$p" plain)) |"
-    done
-    if [ "$STOCK" = 1 ]; then
-        line+=" $(ratio "${MED[$size,bcp195-nd]}" "${MED[$size,stock-nodelay]}") ($(paired "$size" bcp195-nd stock-nodelay)) |"
-        line+=" $(ratio "${MED[$size,$DEFAULT_PROFILE]}" "${MED[$size,stock-default]}") |"
-    else
-        line+=" not installed | not installed |"
-    fi
-    echo "$line"
-done
-echo
-echo "\"ours default\" is the $DEFAULT_PROFILE row: our apps with nothing set (TCP_NODELAY is their"
-echo "default). Stock with defaults ran a smaller batch (Nagle's algorithm plus delayed ACK"
-echo "cost it about 40-50 ms per object); MB/s is a rate, so the batches compare."
-echo
-echo "## Transport alone (no DICOM)"
-echo
-if [ ! -s "$TRANSPORT" ]; then
-    echo "Not measured: \`tests/tools/dtp-transport-bench\` is not in \`$BUILD_DIR\` (a build with tests)."
-else
-    echo "\`tests/tools/dtp-transport-bench\` (source \`bench/transport.c\`): one TCP connection on 127.0.0.1"
-    echo "between two threads of one process, $TRANSPORT_MIB MiB in 128 KiB writes, plain or TLS through the"
-    echo "library (bcp195-nd, TLS 1.3 AES-128-GCM), the handshake not counted; $REPS runs each, interleaved."
-    echo "No DICOM encoding, no files: this is how close TLS can get to plain TCP on this machine"
-    echo "before the apps add their own work. CPU s/MB: thread CPU time of the writer and reader."
-    echo
-    echo "| mode | runs ok | MB/s median | min–max | writer CPU s/MB | reader CPU s/MB |"
-    echo "|---|---:|---:|---:|---:|---:|"
-    for mode in plain tls; do
-        read -r n m lo hi < <(awk -F'\t' -v m="$mode" '$1 == m && $6 == 1 { print $3 }' "$TRANSPORT" | summary)
-        read -r _ wc _ _ < <(awk -F'\t' -v m="$mode" -v mib="$TRANSPORT_MIB" '$1 == m && $6 == 1 { print $4 / mib }' "$TRANSPORT" | summary)
-        read -r _ rc _ _ < <(awk -F'\t' -v m="$mode" -v mib="$TRANSPORT_MIB" '$1 == m && $6 == 1 { print $5 / mib }' "$TRANSPORT" | summary)
-        echo "| $([ "$mode" = tls ] && echo "TLS bcp195-nd" || echo "plain TCP") | $n/$(awk -F'\t' -v m="$mode" '$1 == m' "$TRANSPORT" | wc -l) | $(fmt "$m") | $(fmt "$lo")–$(fmt "$hi") | $(fmt "$wc" 5) | $(fmt "$rc" 5) |"
-    done
-    echo
-    echo "TLS/plain, transport alone: **$TRATIO** (ratio of the medians)."
-fi
-echo
-echo "## Association rate"
-echo
-echo "$ASSOC_N separate client runs per variant (interleaved), each one association carrying"
-echo "one $(fmt "$(awk -v b="${OBJ_BYTES[64k]}" 'BEGIN { print b / 1024 }')" 1) KiB object. Per run: wall time of the client process (start to exit), and for"
-echo "our SCU the time it reports itself from association request to release (\"association\")."
-echo "Our SCP: dtp-storescp (plain / bcp195-nd, RSA-2048, client certificate required);"
-echo "TLS resumed: \`dtp-storescu --session-file\`, primed by one run before the measurement."
-echo
-echo "| variant | runs ok | ms per run, median | min–max | association ms, median | overhead over plain (per run / association) |"
-echo "|---|---:|---:|---:|---:|---:|"
-declare -A ALABEL=([plain]="ours, plain TCP" [tls-full]="ours, TLS bcp195-nd, full handshake"
-    [tls-resumed]="ours, TLS bcp195-nd, resumed (--session-file)" [stock-plain]="stock DCMTK, plain TCP (TCP_NODELAY=1)"
-    [stock-tls]="stock DCMTK, TLS +py (TCP_NODELAY=1), full handshake")
-for a in plain tls-full tls-resumed stock-plain stock-tls; do
-    if [[ $a == stock-* ]] && [ "$STOCK" = 0 ]; then
-        echo "| ${ALABEL[$a]} | - | not installed | - | - | - |"
-        continue
-    fi
-    case $a in
-        plain) o="-" ;;
-        tls-full) o="$OVR_FULL / $OVR_FULL_IN ms" ;;
-        tls-resumed) o="$OVR_RES / $OVR_RES_IN ms" ;;
-        stock-plain) o="-" ;;
-        stock-tls) o="$(sub "${AMED[stock-tls]}" "${AMED[stock-plain]}") ms / -" ;;
-    esac
-    echo "| ${ALABEL[$a]} | ${AN[$a]}/$(awk -F'\t' -v a="$a" '$1 == a' "$ASSOC" | wc -l) | $(fmt "${AMED[$a]}" 2) | $(fmt "${ALO[$a]}" 2)–$(fmt "${AHI[$a]}" 2) | $(fmt "${AIN[$a]}" 2) | $o |"
-done
-echo
-echo "Resumed: $RES_N of $RES_ALL runs with --session-file said \"resumed\"; without a session"
-echo "file $FULL_RES of ${AN[tls-full]} did (expected 0: a new process starts without a session)."
-echo
-echo "## Concurrency"
-echo
-echo "$CONC_CLIENTS dtp-storescu processes started at once into one dtp-storescp, each sending"
-echo "$CONC_PER × ${SIZE_LABEL[$CONC_SIZE]} over its own association; $CONC_REPS run(s) each, TLS and plain"
-echo "interleaved. Aggregate MB/s = all bytes / time from the first start to the last exit."
-echo "Peak RSS: every ~50 ms the RSS (/proc/PID/statm) of the dtp-storescp parent and each of"
-echo "its association processes (/proc/PID/task/PID/children) is summed; the table shows the"
-echo "highest sum. Summed RSS counts the pages the forked processes share (libraries, the"
-echo "parent's copy-on-write heap) once per process; PSS (/proc/PID/smaps_rollup, sampled the"
-echo "same way) divides shared pages among the processes that map them, so its sum is the"
-echo "memory the tree really uses. The memory target is judged by that sum: dtp-storescp"
-echo "runs each association in a forked process (a stalled or crashing peer cannot take the"
-echo "listener with it), and summed RSS would count every shared library and every"
-echo "copy-on-write page of the listener once per association. The largest single"
-echo "process is shown as well."
-echo
-echo "| variant | runs ok | aggregate MB/s, median | min–max | peak sum RSS MiB | peak sum PSS MiB | largest process RSS MiB | SCP processes, peak (parent + associations) | receiver CPU s/MB | senders' CPU s/MB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for name in conc-tls conc-plain; do
-    read -r n cm clo chi < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $3 / 1048576 / $4 }' "$CONC" | summary)
-    read -r _ _ _ rmax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $5 / 1024 }' "$CONC" | summary)
-    read -r _ _ _ pmax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $6 / 1024 }' "$CONC" | summary)
-    read -r _ _ _ npmax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $7 }' "$CONC" | summary)
-    read -r _ _ _ omax < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $11 / 1024 }' "$CONC" | summary)
-    read -r _ rc _ _ < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 { print $8 / ($3 / 1048576) }' "$CONC" | summary)
-    read -r _ sc _ _ < <(awk -F'\t' -v n="$name" '$1 == n && $10 == 1 && $9 > 0 { print $9 / ($3 / 1048576) }' "$CONC" | summary)
-    label="ours, plain TCP"
-    [ "$name" = conc-tls ] && label="ours, TLS bcp195-nd"
-    echo "| $label | $n/$(awk -F'\t' -v n="$name" '$1 == n' "$CONC" | wc -l) | $(fmt "$cm") | $(fmt "$clo")–$(fmt "$chi") | $(fmt "$rmax") | $(fmt "$pmax") | $(fmt "$omax") | $npmax | $(fmt "$rc" 4) | $(fmt "$sc" 4) |"
-done
-echo
-echo "## Stall delay"
-echo
-echo "A dtp-storescp (bcp195-nd, \`--handshake-timeout 600\`, so nothing times out during the"
-echo "measurement) gets $STALL_SILENT TCP connections that send nothing and $STALL_HALF that send"
-echo "$HALF_KIND. Each round: a transfer of one 64 KiB object with no stalled"
-echo "connection (baseline); then the $((STALL_SILENT + STALL_HALF)) connections are opened; a transfer right away"
-echo "(burst: the SCP is still accepting and answering them); a transfer once every stalled"
-echo "connection has its own association process and, for the half-handshake ones, the"
-echo "SCP's answer has arrived (held); then they are closed. $STALL_ROUNDS rounds; wall time of the"
-echo "dtp-storescu process; extra delay = median − median of the baseline."
-echo
-echo "| phase | runs ok | ms, median | min–max | extra delay over baseline, ms |"
-echo "|---|---:|---:|---:|---:|"
-for ph in baseline burst held; do
-    read -r n m lo hi < <(scol "$ph" | summary)
-    d=-
-    [ "$ph" = burst ] && d=$SBURST_DELAY
-    [ "$ph" = held ] && d=$SDELAY
-    echo "| $ph | $n/$(awk -F'\t' -v p="$ph" '$2 == p' "$STALL" | wc -l) | $(fmt "$m" 1) | $(fmt "$lo" 1)–$(fmt "$hi" 1) | $d |"
-done
-echo
-echo "All stalled connections held during the \"held\" transfers: $([ "$STALL_HELD_OK" = 1 ] && echo yes || echo NO)."
-echo "Failures other than the expected HANDSHAKE_EOF (213, when the stalls were closed) in the SCP log: $STALL_OTHER."
-echo
-echo "## Raw data"
-echo
-echo "<details><summary>every run (tab-separated)</summary>"
-echo
-echo '```'
-echo "# throughput: size variant rep objects bytes wall_s sender_cpu_s receiver_cpu_s scp_peak_rss_kib scu_peak_rss_kib ok"
-cat "$XFER"
-echo "# association: variant run wall_ms association_ms resumed ok"
-cat "$ASSOC"
-echo "# concurrency: variant rep bytes wall_s peak_sum_rss_kib peak_sum_pss_kib peak_processes receiver_cpu_s senders_cpu_s ok"
-cat "$CONC"
-echo "# stall: round phase wall_ms transfer_ms ok"
-cat "$STALL"
-echo '```'
-echo
-echo "</details>"
-} > "$R"
+# ------------------------------------------------------------ the report --
 
 mkdir -p "$(dirname "$BENCH_OUT")"
-cp "$R" "$BENCH_OUT.tmp.$$" && mv "$BENCH_OUT.tmp.$$" "$BENCH_OUT"
+if ! bash "$HERE/report.sh" "$RAW" > "$BENCH_OUT.tmp.$$"; then
+    rm -f "$BENCH_OUT.tmp.$$"
+    echo "run.sh: bench/report.sh $RAW failed" >&2
+    exit 1
+fi
+mv "$BENCH_OUT.tmp.$$" "$BENCH_OUT"
 say "report: $BENCH_OUT ($(( (${EPOCHREALTIME/[.,]/} - T_START) / 1000000 )) s in all)"
 if [ "$FAILURES" -gt 0 ]; then
     say "$FAILURES run(s) failed; see the report and the logs in $W"
