@@ -151,6 +151,9 @@ void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server)
                       "DH parameters (default: RFC 7919 ffdhe group of\nthe profile minimum)");
     cmd.addOption("--tls-backend", 1, "[n]ame: string (default: openssl)",
                   (OFString("TLS library: ") + dtpBackendNames() + " (see --list-profiles\nfor the suites each one has)").c_str());
+    cmd.addSubGroup("ciphersuite:");
+    cmd.addOption("--cipher", "+cs", 1, "[c]iphersuite name: string",
+                  "use only this suite of the profile (IANA name,\nrepeatable; narrows the profile, never widens it)");
     cmd.addOption("--handshake-timeout", 1, "[s]econds: integer (default: 15)", "abort a TLS handshake after s seconds");
     cmd.addOption("--keylog", 1, "[f]ilename: string", "append TLS session keys to f (debugging only)");
     if (!server)
@@ -299,6 +302,14 @@ void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOpt
         app.checkValue(cmd.getValue(opt.keylogFile));
     if (cmd.findOption("--session-file"))
         app.checkValue(cmd.getValue(opt.sessionFile));
+    if (cmd.findOption("--cipher", 0, OFCommandLine::FOM_FirstFromLeft)) {
+        do {
+            const char *name;
+            app.checkValue(cmd.getValue(name));
+            opt.suites.push_back(name);
+        } while (cmd.findOption("--cipher", 0, OFCommandLine::FOM_NextFromLeft));
+        opt.suites.push_back(NULL);
+    }
 }
 
 static void logCallback(void *user, int level, const char *message)
@@ -355,6 +366,7 @@ DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &
     cfg.backend = opt.backend;
     cfg.keylog_file = opt.keylogFile;
     cfg.session_file = opt.sessionFile;
+    cfg.suites = opt.suites.empty() ? NULL : &opt.suites[0];
     cfg.log = logCallback;
     cfg.log_user = &log;
     dtp_ctx *ctx = dtp_ctx_new(&cfg, &err);

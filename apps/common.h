@@ -8,6 +8,7 @@
 #include "dcmtk/ofstd/ofcmdln.h"
 #include "dcmtk/ofstd/ofconapp.h"
 #include "dcmtk/ofstd/ofstring.h"
+#include "dcmtk/ofstd/ofvector.h"
 #include "dcmtk/dcmnet/assoc.h"
 
 #include "dtp/dcmtk_layer.h"
@@ -71,6 +72,9 @@ struct DtpTlsOptions {
     const char *backend; /* --tls-backend, NULL: the library's default */
     const char *keylogFile;
     const char *sessionFile;
+    /* +cs/--cipher, repeatable: only these suites of the profile (IANA
+     * names); NULL-terminated, empty: all of them. */
+    OFVector<const char *> suites;
     DtpTlsOptions();
 };
 

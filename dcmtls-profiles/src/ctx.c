@@ -94,6 +94,53 @@ const char *dtp_profile_describe(const struct dtp_profile *p, int role, char *bu
     return default_backend()->describe(p, role, buf, len, err);
 }
 
+static bool listed(const char *const *list, const char *name)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, name) == 0)
+            return true;
+    return false;
+}
+
+/* The suites of `from` that `only` names, in the profile's order. */
+static const char *const *keep(const char *const *from, const char *const *only, const char **out)
+{
+    size_t n = 0;
+    for (; from && *from && n < DTP_NARROW_MAX; from++)
+        if (listed(only, *from))
+            out[n++] = *from;
+    out[n] = NULL;
+    return out;
+}
+
+/* dtp_config.suites (DCMTK's +cs): the profile with only those of its
+ * suites, in its own order; a name outside the profile is refused, so the
+ * option can narrow a profile but never widen it. */
+static int narrow_profile(dtp_ctx *ctx, const struct dtp_profile *p, const char *const *only, struct dtp_error *err)
+{
+    for (const char *const *s = only; *s; s++)
+        if (!listed(p->tls12_suites, *s) && !listed(p->fallback_suites, *s) && !listed(p->tls13_suites, *s))
+            return dtp__set_error(err, DTP_R_CONFIG_INVALID, "suite %s is not in profile %s (--list-profiles lists its suites)",
+                                  *s, p->key);
+    struct dtp_profile *n = &ctx->narrowed;
+    *n = *p;
+    n->tls12_suites = keep(p->tls12_suites, only, ctx->narrowed_lists[0]);
+    n->tls12_client_order = p->tls12_client_order ? keep(p->tls12_client_order, only, ctx->narrowed_lists[1]) : NULL;
+    n->fallback_suites = keep(p->fallback_suites, only, ctx->narrowed_lists[2]);
+    n->tls13_suites = keep(p->tls13_suites, only, ctx->narrowed_lists[3]);
+    if (!n->tls13_suites[0]) {
+        n->tls13_suites = NULL;
+        if (n->max_version > DTP_TLS1_2)
+            n->max_version = DTP_TLS1_2;
+    }
+    if (!n->tls12_suites[0] && !n->fallback_suites[0] && n->tls13_suites)
+        n->min_version = n->strong_min_version = DTP_TLS1_3;
+    if (n->strong_min_version > n->max_version)
+        n->strong_min_version = n->max_version;
+    ctx->profile = n;
+    return DTP_OK;
+}
+
 dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
 {
     if (err) {
@@ -153,14 +200,24 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
                  p->key);
     if (ctx->keylog_file[0])
         dtp__log(ctx, DTP_LOG_WARN, "TLS session keys are written to %s (debugging only)", ctx->keylog_file);
+    if (cfg->suites && cfg->suites[0]) {
+        if (narrow_profile(ctx, p, cfg->suites, err) != DTP_OK) {
+            free(ctx);
+            return NULL;
+        }
+        char names[1024] = "";
+        for (const char *const *s = cfg->suites; *s; s++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", s == cfg->suites ? "" : " ", *s);
+        dtp__log(ctx, DTP_LOG_INFO, "profile %s narrowed by explicit option to: %s", p->key, names);
+    }
 
     if (ctx->be->ctx_setup(ctx, cfg, err) != DTP_OK) {
         dtp_ctx_free(ctx);
         return NULL;
     }
     dtp__log(ctx, DTP_LOG_DEBUG, "profile %s (%s) ready as %s, %s..%s, backend %s", p->key, p->title,
-             cfg->role == DTP_ROLE_SERVER ? "server" : "client", dtp_tls_version_name(p->min_version),
-             dtp_tls_version_name(p->max_version), ctx->be->name);
+             cfg->role == DTP_ROLE_SERVER ? "server" : "client", dtp_tls_version_name(ctx->profile->min_version),
+             dtp_tls_version_name(ctx->profile->max_version), ctx->be->name);
     return ctx;
 }
 

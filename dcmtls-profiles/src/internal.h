@@ -9,10 +9,16 @@
 
 struct dtp_backend;
 
+#define DTP_NARROW_MAX 64 /* suites per list of a narrowed profile */
+
 struct dtp_ctx {
     const struct dtp_backend *be;
     void *be_ctx; /* the backend's context (OpenSSL: struct dtp_ossl_ctx) */
+    /* The profile row, or `narrowed` when dtp_config.suites keeps only some
+     * of its suites (the backends and the policy see only those). */
     const struct dtp_profile *profile;
+    struct dtp_profile narrowed;
+    const char *narrowed_lists[4][DTP_NARROW_MAX + 1];
     int role;
     int verify;
     bool relax_key_sizes;

@@ -277,7 +277,9 @@ static int apply_profile(SSL_CTX *c, const struct dtp_profile *p, int role, stru
     append_suites(list, sizeof list,
                   role == DTP_ROLE_CLIENT && p->tls12_client_order ? p->tls12_client_order : p->tls12_suites);
     append_suites(list, sizeof list, p->fallback_suites);
-    if (!list[0] || SSL_CTX_set_cipher_list(c, list) != 1)
+    /* A profile narrowed to TLS 1.3 suites (dtp_config.suites) has no
+     * TLS 1.2 list, and no TLS 1.2 either. */
+    if (p->min_version <= DTP_TLS1_2 && (!list[0] || SSL_CTX_set_cipher_list(c, list) != 1))
         return ossl_fail(err, DTP_R_NO_SUITE_AVAILABLE, true, "profile %s: none of its TLS 1.2 suites is available",
                          p->key);
     char list13[512] = "";

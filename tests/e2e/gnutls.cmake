@@ -43,6 +43,11 @@ foreach(profile IN ITEMS bcp195-nd bcp195-ex)
 endforeach()
 dtp_gnutls_e2e(concurrent concurrent.sh LABELS loopback TIMEOUT 120)
 dtp_gnutls_e2e(stall-load stall_load.sh LABELS loopback TIMEOUT 120)
+# Each Camellia-GCM suite of the profile between the two apps, both roles
+# (+cs narrows one side to it); the OpenSSL backend refuses it (110, 202).
+foreach(profile IN ITEMS bcp195-ex cryptrec bcp195-8996-mod)
+  dtp_e2e(gnutls.camellia-apps.${profile} camellia_apps.sh LABELS loopback TIMEOUT 90 ARGS ${profile})
+endforeach()
 
 # Valgrind memcheck of the GnuTLS backend (labels valgrind and slow, as in
 # valgrind.cmake, whose runner and rules these share): every profile's

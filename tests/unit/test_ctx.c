@@ -242,8 +242,48 @@ static int unknown_backend_refused(void)
     return 0;
 }
 
+static int suites_narrow_never_widen(void)
+{
+    /* dtp_config.suites (+cs): a subset of the profile, in the profile's
+     * order; a suite the profile does not list is refused, never added. */
+    static const char *const foreign[] = {"TLS_CHACHA20_POLY1305_SHA256", NULL};
+    static const char *const two[] = {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                                      NULL};
+    static const char *const only13[] = {"TLS_AES_128_GCM_SHA256", NULL};
+    struct dtp_config cfg = {.profile = dtp_profile_find("cryptrec", NULL), .role = DTP_ROLE_CLIENT,
+                             .verify = DTP_VERIFY_IGNORE, .suites = foreign};
+    struct dtp_error e = {0};
+    CHECK(dtp_ctx_new(&cfg, &e) == NULL);
+    CHECK_REASON(DTP_R_CONFIG_INVALID, e.code, e.detail);
+    CHECK(strstr(e.detail, "TLS_CHACHA20_POLY1305_SHA256") != NULL && strstr(e.detail, "cryptrec") != NULL);
+
+    cfg.suites = two;
+    dtp_ctx *ctx = dtp_ctx_new(&cfg, &e);
+    CHECK(ctx != NULL);
+    const struct dtp_profile *p = dtp_ctx_profile(ctx);
+    CHECK(strcmp(p->key, "cryptrec") == 0 && p != cfg.profile);
+    CHECK(p->tls12_suites[0] && p->tls12_suites[1] && !p->tls12_suites[2]);
+    /* the profile's order, not the option's */
+    size_t at[2] = {99, 99};
+    for (size_t i = 0; cfg.profile->tls12_suites[i]; i++)
+        for (size_t k = 0; k < 2; k++)
+            if (strcmp(cfg.profile->tls12_suites[i], p->tls12_suites[k]) == 0)
+                at[k] = i;
+    CHECK(at[0] < at[1] && at[1] < 99);
+    CHECK(p->tls13_suites == NULL && p->max_version == DTP_TLS1_2);
+    dtp_ctx_free(ctx);
+
+    cfg.suites = only13;
+    ctx = dtp_ctx_new(&cfg, &e);
+    CHECK(ctx != NULL);
+    p = dtp_ctx_profile(ctx);
+    CHECK(p->min_version == DTP_TLS1_3 && p->tls13_suites && !p->tls13_suites[1] && !p->tls12_suites[0]);
+    dtp_ctx_free(ctx);
+    return 0;
+}
+
 static const struct check_case cases[] = {
-    CASE(unknown_backend_refused),
+    CASE(unknown_backend_refused), CASE(suites_narrow_never_widen),
     CASE(server_ok), CASE(client_without_cert_ok), CASE(cert_not_pem), CASE(cert_missing), CASE(key_missing),
     CASE(key_not_pem), CASE(key_encrypted_no_password), CASE(key_encrypted_wrong_password),
     CASE(key_encrypted_right_password), CASE(key_cert_mismatch), CASE(own_rsa1024_refused),

@@ -246,6 +246,12 @@ struct dtp_config {
     const char *session_file;
     dtp_log_fn log;           /* may be NULL */
     void *log_user;
+    /* Only these suites of the profile (IANA names, NULL-terminated; DCMTK's
+     * +cs): a subset that narrows the profile, never widens it. A name the
+     * profile does not list is refused with DTP_R_CONFIG_INVALID; without
+     * a TLS 1.3 suite left, TLS 1.3 is off, and without a TLS 1.2 one, TLS
+     * 1.2 is. NULL: every suite of the profile. */
+    const char *const *suites;
 };
 
 typedef struct dtp_ctx dtp_ctx;
