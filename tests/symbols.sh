@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# symbols.sh LIB HEADER -- the library exports exactly its API: every global
-# symbol defined in LIB (dtp-core, static or shared) with default visibility
-# is a DTP_API function of HEADER (dtp/dtp.h), and every DTP_API function
-# is defined there; everything else (dtp__* helpers, backend tables) is
-# hidden.
+# symbols.sh LIB HEADER... -- the library exports exactly its API: every
+# global symbol defined in LIB (dtp-core, static or shared) with default
+# visibility is a DTP_API function of one of the HEADERs (dtp/dtp.h,
+# dtp/check.h), and every DTP_API function is defined there; everything else
+# (dtp__* helpers, backend tables) is hidden.
 set -euo pipefail
-lib=${1:?LIB} header=${2:?HEADER}
+lib=${1:?LIB}
+shift
+[ $# -ge 1 ] || { echo "usage: $0 LIB HEADER..." >&2; exit 2; }
 command -v readelf >/dev/null || { echo "SKIP: readelf missing"; exit 77; }
-api=$(sed -nE 's/^DTP_API [^(]*[ *](dtp_[a-z0-9_]+)\(.*/\1/p' "$header" | sort -u)
+api=$(sed -nE 's/^DTP_API [^(]*[ *](dtp_[a-z0-9_]+)\(.*/\1/p' "$@" | sort -u)
 exported=$(readelf -sW "$lib" | awk '$5 == "GLOBAL" && $6 == "DEFAULT" && $7 != "UND" { print $8 }' | sort -u)
-[ -n "$api" ] || { echo "FAIL: no DTP_API declaration found in $header"; exit 1; }
+[ -n "$api" ] || { echo "FAIL: no DTP_API declaration found in $*"; exit 1; }
 # Every function the header declares is marked DTP_API (else a shared build
 # would hide it).
-declared=$(sed -nE 's/^(DTP_API )?[a-z][^(;]*[ *](dtp_[a-z0-9_]+)\(.*/\2/p' "$header" | sort -u)
+declared=$(sed -nE 's/^(DTP_API )?[a-z][^(;]*[ *](dtp_[a-z0-9_]+)\(.*/\2/p' "$@" | sort -u)
 unmarked=$(comm -23 <(echo "$declared") <(echo "$api"))
 [ -z "$unmarked" ] || { echo "FAIL: declared without DTP_API: $(echo "$unmarked" | tr '\n' ' ')"; exit 1; }
 extra=$(comm -13 <(echo "$api") <(echo "$exported"))

@@ -15,6 +15,7 @@
  * reported as unavailable, and the profile works with the rest.
  */
 #include "dtp/dtp.h"
+#include "dtp/check.h" /* enum dtp_level, for the rows' reqs */
 
 #include <string.h>
 
@@ -154,6 +155,51 @@ static const char *const sigalgs_b12_b13[] = {
     "ecdsa_secp521r1_sha512", "rsa_pss_rsae_sha512",    "rsa_pss_pss_sha512",  "rsa_pkcs1_sha512",
     NULL};
 
+/* ------------------------------------------------------------------ */
+/* What a server scan holds a server to (reqs, dtp_grade): suite lists   */
+/* that are requirements rather than offers.                           */
+
+/* B1 / N2 / E2 / K2: a server accepts each of the four. */
+static const char *const b1_required[] = {DTP_B1_SUITES, NULL};
+/* E3 (one of them should be supported) and K3 (each should be). */
+static const char *const e3_suites[] = {
+    "TLS_DHE_RSA_WITH_CAMELLIA_256_GCM_SHA384",     "TLS_DHE_RSA_WITH_CAMELLIA_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",      "TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CAMELLIA_256_GCM_SHA384",   "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256",
+    NULL};
+/* R21: the four RFC 9325 4.2 suites (RECOMMENDED). */
+static const char *const r21_suites[] = {
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", NULL};
+/* R28: RFC 8446 9.1's one mandatory TLS 1.3 suite. */
+static const char *const r28_suites[] = {"TLS_AES_128_GCM_SHA256", NULL};
+/* M21 less the four Camellia-GCM suites that CP 2311 made optional (M22,
+ * Q6): the ten a B.13 server shall support. */
+static const char *const m21_required[] = {
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",       "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CCM",              "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",         "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CCM",              "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
+    NULL};
+/* M25: the DHE fallback suites a B.13 server may offer (this project's
+ * server does not, Q7); "..._AES_256_GCM_CCM_8" read as _AES_256_CCM_8 (Q5). */
+static const char *const m25_suites[] = {
+    "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",      "TLS_DHE_RSA_WITH_CAMELLIA_256_GCM_SHA384",
+    "TLS_DHE_RSA_WITH_AES_256_CCM",             "TLS_DHE_RSA_WITH_AES_256_CCM_8",
+    "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_DHE_RSA_WITH_CAMELLIA_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_128_CCM",
+    "TLS_DHE_RSA_WITH_AES_128_CCM_8",           NULL};
+
+#define SHALL(id) {(id), DTP_LEVEL_SHALL}
+#define SHOULD(id) {(id), DTP_LEVEL_SHOULD}
+#define INFO(id) {(id), DTP_LEVEL_INFO}
+/* C3: no NULL, export, anonymous, RC4 or DES suite, in every seed profile. */
+#define C3_WEAK                                                                                                        \
+    .weak_null = SHALL("C3"), .weak_export = SHALL("C3"), .weak_anon = SHALL("C3"), .weak_rc4 = SHALL("C3"),         \
+    .weak_des = SHALL("C3")
+
 static const struct dtp_profile profiles[] = {
     {
         .key = "bcp195",
@@ -176,6 +222,27 @@ static const struct dtp_profile profiles[] = {
         .min_ec_bits = 192,   /* B5 */
         .key_sizes_relaxable = true, /* B5 "should": explicit, logged option */
         .notes = "downgrading: TLS 1.0/1.1 with TLS_RSA_WITH_AES_128_CBC_SHA accepted and flagged",
+        .reqs = {
+            .ssl3 = SHALL("C2"),
+            .old_versions = INFO("B2/B6"), /* an allowed downgrade, flagged */
+            .tls12 = SHALL("B1"),
+            .required_tls12 = {SHALL("B1"), b1_required, false},
+            C3_WEAK,
+            .weak_3des = SHALL("B4"),
+            /* B2: nothing below or beside the B1 + B2 suites */
+            .other_static_rsa = SHOULD("B2"),
+            .other_cbc = SHOULD("B2"),
+            .other_dhe = SHOULD("B2"),
+            .other = SHOULD("B2"),
+            .dh_size = SHOULD("B5"),
+            .ec_size = SHOULD("B5"),
+            .fallback_scsv = SHALL("B3"),
+            .compression = SHALL("C4"),
+            .renegotiation = SHALL("C5"),
+            .sha1_sigalgs = INFO("B2"), /* TLS 1.0/1.1 sign with SHA-1 anyway */
+            .cert_rsa = SHOULD("B5"),
+            .cert_ec = SHOULD("B5"),
+        },
     },
     {
         .key = "bcp195-nd",
@@ -200,6 +267,26 @@ static const struct dtp_profile profiles[] = {
         .min_ec_bits = 256,
         .key_sizes_relaxable = false,
         .notes = "TLS 1.2 and 1.3 only; ECDSA AES-GCM suites added so EC certificates work",
+        .reqs = {
+            .ssl3 = SHALL("C2"),
+            .old_versions = SHALL("N1"),
+            .tls12 = SHALL("N2"),
+            .required_tls12 = {SHALL("N2"), b1_required, false},
+            C3_WEAK,
+            .weak_3des = SHALL("C3"),
+            /* N3: "similar or greater strength": static RSA and CBC are
+             * weaker; other AEAD forward-secret suites are not. */
+            .other_static_rsa = SHOULD("N3"),
+            .other_cbc = SHOULD("N3"),
+            .other_dhe = INFO("N3"),
+            .other = INFO("N3"),
+            .dh_size = SHALL("B5"),
+            .ec_size = SHALL("B5"),
+            .compression = SHALL("C4"),
+            .renegotiation = SHALL("C5"),
+            .cert_rsa = SHALL("B5"),
+            .cert_ec = SHALL("B5"),
+        },
     },
     {
         .key = "bcp195-ex",
@@ -222,6 +309,26 @@ static const struct dtp_profile profiles[] = {
         .min_ec_bits = 256,
         .key_sizes_relaxable = false, /* E5 is a "shall" */
         .notes = "TLS 1.2 only with exactly the 4 + 8 listed suites",
+        .reqs = {
+            .ssl3 = SHALL("C2"),
+            .old_versions = SHALL("E1"),
+            .tls12 = SHALL("E2"),
+            .tls13_refused = SHALL("E4"),
+            .required_tls12 = {SHALL("E2"), b1_required, false},
+            .recommended = {SHOULD("E3"), e3_suites, true},
+            C3_WEAK,
+            .weak_3des = SHALL("C3"),
+            .other_static_rsa = SHALL("E4"),
+            .other_cbc = SHALL("E4"),
+            .other_dhe = SHALL("E4"),
+            .other = SHALL("E4"),
+            .dh_size = SHALL("E5"),
+            .ec_size = SHALL("E5"),
+            .compression = SHALL("C4"),
+            .renegotiation = SHALL("C5"),
+            .cert_rsa = SHALL("B5"),
+            .cert_ec = SHALL("B5"),
+        },
     },
     {
         .key = "cryptrec",
@@ -242,6 +349,26 @@ static const struct dtp_profile profiles[] = {
         .min_ec_bits = 256,
         .key_sizes_relaxable = false,
         .notes = "TLS 1.2 with the 4 + 8 suites; TLS 1.3 with AES-GCM only",
+        .reqs = {
+            .ssl3 = SHALL("C2"),
+            .old_versions = SHALL("K1"),
+            .tls12 = SHALL("K2"),
+            .required_tls12 = {SHALL("K2"), b1_required, false},
+            .recommended = {SHOULD("K3"), e3_suites, false},
+            C3_WEAK,
+            .weak_3des = SHALL("C3"),
+            /* K5: the draft is silent; the project's decision */
+            .other_static_rsa = SHOULD("K5"),
+            .other_cbc = SHOULD("K5"),
+            .other_dhe = SHOULD("K5"),
+            .other = SHOULD("K5"),
+            .dh_size = SHALL("B5"),
+            .ec_size = SHALL("B5"),
+            .compression = SHALL("C4"),
+            .renegotiation = SHALL("C5"),
+            .cert_rsa = SHALL("B5"),
+            .cert_ec = SHALL("B5"),
+        },
     },
     {
         .key = "bcp195-8996",
@@ -273,6 +400,37 @@ static const struct dtp_profile profiles[] = {
         .send_sni = true,      /* R38, Q9 */
         .require_ems = true,   /* R36 */
         .notes = "the profile in force (BCP 195 = RFC 8996 + RFC 9325): TLS 1.2 with the four RFC 9325 suites, TLS 1.3",
+        .reqs = {
+            .ssl3 = SHALL("R7"),
+            .old_versions = SHALL("R8"),
+            .tls12 = SHALL("R3"),
+            .tls13_preferred = SHALL("R6"),
+            .required_tls12 = {SHOULD("R21"), r21_suites, false}, /* RECOMMENDED */
+            .required_tls13 = {SHALL("R28"), r28_suites, false},
+            .weak_null = SHALL("R13"),
+            .weak_export = SHALL("R15"),
+            .weak_anon = SHALL("R13"), /* NULL authentication */
+            .weak_rc4 = SHALL("R14"),
+            .weak_des = SHALL("R15"),
+            .weak_3des = SHOULD("R16"),
+            .other_static_rsa = SHOULD("R17"),
+            .other_cbc = SHOULD("R22"),
+            .other_dhe = SHOULD("R20"),
+            .other = SHOULD("R1"),
+            .dh_size = SHALL("R29"),
+            .ec_size = SHALL("R30"),
+            .compression = SHOULD("R34"),
+            .renegotiation = SHALL("R35"),
+            .ems = SHALL("R36"),
+            .sha1_sigalgs = SHALL("R32"),
+            .client_auth = SHOULD("R44"), /* R46: a server may run without */
+            .cert_rsa = SHALL("R31"),
+            .cert_ec = SHOULD("R27"),
+            .chain_rsa = SHALL("R31"), /* check_chain: read as B.13 reads it (Q4) */
+            .chain_ec = SHOULD("R27"),
+            .cert_hash = SHALL("R32"),
+            .alpn = SHOULD("R39"),
+        },
     },
     {
         .key = "bcp195-8996-mod",
@@ -303,6 +461,39 @@ static const struct dtp_profile profiles[] = {
         .require_ems = true,
         .notes = "stricter B.12: closed lists of key exchange, ciphers and hashes; ECDHE only, no X25519; "
                  "TLS 1.2 CCM/CCM_8/ChaCha20 and all five TLS 1.3 suites",
+        .reqs = {
+            .ssl3 = SHALL("M37"),
+            .old_versions = SHALL("M37"),
+            .tls12 = SHALL("M32"),
+            .tls13_required = SHALL("M32"),
+            .tls13_preferred = SHALL("M35"),
+            .required_tls12 = {SHALL("M21"), m21_required, false}, /* M22: Camellia optional */
+            .required_tls13 = {SHALL("M18"), b13_tls13, false},
+            .weak_null = SHALL("M13"),    /* closed list of bulk ciphers */
+            .weak_export = SHALL("M7/M9"), /* EXPORT-DES/RC2, EXPORT-RC4 */
+            .weak_anon = SHALL("M12"),    /* closed list of signatures */
+            .weak_rc4 = SHALL("M9"),
+            .weak_des = SHALL("M7"),
+            .weak_3des = SHALL("M7"),
+            .other_static_rsa = SHALL("M26/M5"),
+            .other_cbc = SHALL("M26/M8"),
+            .other_dhe = SHALL("M26"),
+            .other = SHALL("M26"),
+            .allowed = {INFO("M25"), m25_suites, false},
+            .dh_size = SHALL("M15"),
+            .ec_size = SHALL("M17"),
+            .compression = SHOULD("R34"),
+            .renegotiation = SHALL("R35"),
+            .ems = SHALL("R36"),
+            .sha1_sigalgs = SHALL("M10"),
+            .client_auth = SHOULD("M38"), /* M40: a server may run without */
+            .cert_rsa = SHALL("M27"),
+            .cert_ec = SHALL("M28"),
+            .chain_rsa = SHALL("M29"),
+            .chain_ec = SHALL("M30"),
+            .cert_hash = SHALL("M31"),
+            .alpn = SHOULD("R39"),
+        },
     },
 };
 

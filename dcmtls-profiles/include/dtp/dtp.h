@@ -45,6 +45,82 @@ DTP_API const char *dtp_tls_version_name(int version);
 /* ------------------------------------------------------------------ */
 /* Profiles: data, one const struct each (src/profiles.c).             */
 
+/* One rule of a server scan (dtp_grade in dtp/check.h): the requirement
+ * ID a finding cites and its weight. */
+struct dtp_req {
+    /* Requirement ID(s) cited, "N1" or "R17/R22"; NULL: the rule does not
+     * apply to this profile (no finding). */
+    const char *id;
+    /* enum dtp_level (dtp/check.h): 2 shall (a violation fails the
+     * profile), 1 should (warns), 0 info (reported, never fails). */
+    int level;
+};
+
+/* A rule about a list of suites (IANA names, NULL-terminated). */
+struct dtp_req_suites {
+    struct dtp_req req;
+    const char *const *suites;
+    bool any; /* true: at least one of them accepted (E3); false: each one */
+};
+
+/* What a server scan holds a server to under this profile, one member per
+ * rule of dtp_grade, so the grader never asks which profile it grades.
+ * "Accepted" means a probe offering only that version, suite or group
+ * completed a handshake. */
+struct dtp_profile_reqs {
+    struct dtp_req ssl3;            /* SSL 3.0 refused (C2, R7, M37) */
+    struct dtp_req old_versions;    /* TLS 1.0 and 1.1 refused (N1, E1, K1, R8, M37); info
+                                       where they are an allowed downgrade (B2, B6) */
+    struct dtp_req tls12;           /* TLS 1.2 accepted (B1, N2, E2, K2, R3, M32) */
+    struct dtp_req tls13_refused;   /* TLS 1.3 refused (E4) */
+    struct dtp_req tls13_required;  /* TLS 1.3 accepted (M32) */
+    struct dtp_req tls13_preferred; /* a server that accepts TLS 1.3 picks it when the client
+                                       offers 1.2 and 1.3 (R6, M35) */
+    struct dtp_req_suites required_tls12; /* each accepted alone (B1, N2, E2, K2, R21, M21 less M22) */
+    struct dtp_req_suites required_tls13; /* each accepted alone, when TLS 1.3 is accepted (R28, M18) */
+    struct dtp_req_suites recommended;    /* should be accepted: one of (E3) or each of (K3) */
+    /* Weak suites never accepted, by class (C3, B4, R13-R16, M5, M7, M9, M12, M13). */
+    struct dtp_req weak_null;   /* NULL cipher (TLS_*_WITH_NULL_*) */
+    struct dtp_req weak_export; /* export grade (TLS_*_EXPORT_*) */
+    struct dtp_req weak_anon;   /* anonymous key exchange (TLS_*_anon_*) */
+    struct dtp_req weak_rc4;    /* RC4 */
+    struct dtp_req weak_des;    /* single DES */
+    struct dtp_req weak_3des;   /* 3DES */
+    /* Other accepted suites that none of tls12_suites, fallback_suites,
+     * tls13_suites and allowed lists, by class; a suite in several classes
+     * cites each class's ID (B2, N3, E4, K5, R1, R17, R20, R22, M5, M8, M26). */
+    struct dtp_req other_static_rsa; /* RSA key transport (TLS_RSA_*) */
+    struct dtp_req other_cbc;        /* CBC mode */
+    struct dtp_req other_dhe;        /* TLS_DHE_* */
+    struct dtp_req other;            /* any other suite */
+    /* Suites the row does not offer that the standard still allows a
+     * server (M25): reported as info, never a violation. */
+    struct dtp_req_suites allowed;
+    /* Ephemeral keys below min_dhe_bits / min_ecdhe_bits accepted or
+     * chosen by the server (B5, E5, R29, R30, M15, M17). */
+    struct dtp_req dh_size;
+    struct dtp_req ec_size;
+    struct dtp_req fallback_scsv; /* TLS_FALLBACK_SCSV below the server's best refused (B3) */
+    struct dtp_req compression;   /* TLS compression never chosen (C4, R34) */
+    struct dtp_req renegotiation; /* renegotiation_info acknowledged in TLS <= 1.2 (C5, R35) */
+    struct dtp_req ems;           /* extended_master_secret in TLS 1.2 (R36) */
+    struct dtp_req sha1_sigalgs;  /* a client offering only SHA-1 signatures refused (R32, M10) */
+    struct dtp_req client_auth;   /* the server requests a client certificate (R44, M38);
+                                     NULL: reported as info */
+    /* The server's certificates against min_rsa_bits, min_ec_bits and
+     * min_cert_hash_bits: the leaf's key (B5, R31, M27, M28), with
+     * check_chain the other certificates' keys (M29, M30), and the
+     * signature hash of every certificate but a self-signed one (Q4;
+     * R32, M31). */
+    struct dtp_req cert_rsa;
+    struct dtp_req cert_ec;
+    struct dtp_req chain_rsa;
+    struct dtp_req chain_ec;
+    struct dtp_req cert_hash;
+    struct dtp_req alpn; /* the profile's ALPN id selected, a foreign list refused with
+                            no_application_protocol (R39) */
+};
+
 struct dtp_profile {
     const char *key;       /* "bcp195", "bcp195-nd", ... (--profile KEY) */
     const char *title;     /* "Non-Downgrading BCP 195 TLS Profile" */
@@ -110,6 +186,8 @@ struct dtp_profile {
      * refused (R36). */
     bool require_ems;
     const char *notes; /* one line for --list-profiles and the conformance text */
+    /* The requirement IDs a server scan cites for this profile (dtp_grade). */
+    struct dtp_profile_reqs reqs;
 };
 
 /* A profile name that the standard retired (Sup 204): known so that it is
