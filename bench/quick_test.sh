@@ -32,7 +32,7 @@ if [ ! -s "$BENCH_OUT" ]; then
 fi
 for heading in '# Performance' '## Machine' '## Targets' '## Throughput' '### 64 KiB objects' \
                '### 512 KiB objects' '### Ratios' '## Association rate' '## Concurrency' \
-               '## Stall delay' '## Transport alone (no DICOM)' '## Backends' '## Raw data'; do
+               '## Stall delay' '## dtp-check scan' '## Transport alone (no DICOM)' '## Backends' '## Raw data'; do
     if ! grep -qxF -- "$heading" "$BENCH_OUT" && ! grep -q -- "^$heading" "$BENCH_OUT"; then
         echo "FAIL: report $BENCH_OUT has no section '$heading'"
         fail=1

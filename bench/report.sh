@@ -22,6 +22,7 @@
 #   stall.tsv      stall delay: round phase wall_ms transfer_ms ok
 #   transport.tsv  transport alone: mode rep MB/s writer_cpu_s reader_cpu_s ok
 #   prefault.tsv   prefault before each timed run: MiB MB/s
+#   scan.tsv       dtp-check scans: target rep wall_s scan_s probes ok
 # Variants: plain, a profile key (OpenSSL backend), gnutls:PROFILE (both
 # apps on --tls-backend gnutls), stock-nodelay, stock-default; association
 # variants plain, tls-full, tls-resumed, gnutls-full, gnutls-resumed,
@@ -40,6 +41,7 @@ RAW=$1
 data() { if [ -f "$RAW/$1" ]; then echo "$RAW/$1"; else echo /dev/null; fi; }
 XFER=$(data xfer.tsv) ASSOC=$(data assoc.tsv) CONC=$(data conc.tsv)
 STALL=$(data stall.tsv) TRANSPORT=$(data transport.tsv) PREFAULT=$(data prefault.tsv)
+SCAN=$(data scan.tsv)
 
 declare -A M=()
 FAIL_NOTES=()
@@ -237,6 +239,17 @@ if [ "$RES_ALL" -gt 0 ]; then res_verdict=MISS; [ "$RES_N" = "$RES_ALL" ] && res
 echo "| resumption across separate runs with --session-file | $RES_N of $RES_ALL runs resumed | $res_verdict |"
 CPSS_MIB=$(conc_peak_mib conc-tls 6)
 echo "| peak memory of dtp-storescp, $CONC_CLIENTS concurrent TLS associations, < 64 MiB (judged by PSS: see Concurrency) | ${CPSS_MIB} MiB summed PSS over the parent and its association processes (highest sample); largest single process RSS $(conc_peak_mib conc-tls 11) MiB; summed RSS $(conc_peak_mib conc-tls 5) MiB, which counts shared pages once per process | $(verdict "$CPSS_MIB" '<' 64) |"
+# dtp-check: median wall time of a full scan per target (section 6)
+declare -A SCAN_MED=() SCAN_N=() SCAN_LO=() SCAN_HI=() SCAN_PROBES=()
+for t in bcp195-nd gnutls:bcp195-nd; do
+    read -r SCAN_N[$t] SCAN_MED[$t] SCAN_LO[$t] SCAN_HI[$t] < <(awk -F'\t' -v t="$t" '$1 == t && $6 == 1 { print $3 }' "$SCAN" | summary)
+    SCAN_PROBES[$t]=$(awk -F'\t' -v t="$t" '$1 == t && $6 == 1 { p = $5 } END { print p == "" ? "-" : p }' "$SCAN")
+done
+if [ "${SCAN_N[bcp195-nd]}" = 0 ]; then
+    echo "| full dtp-check server scan of one port < 10 s | not measured | n/a |"
+else
+    echo "| full dtp-check server scan of one port < 10 s | $(fmt "${SCAN_MED[bcp195-nd]}" 2) s (median of ${SCAN_N[bcp195-nd]}, ${SCAN_PROBES[bcp195-nd]} probes and a C-ECHO, dtp-storescp bcp195-nd on OpenSSL; see dtp-check scan) | $(verdict "${SCAN_MED[bcp195-nd]}" '<' 10) |"
+fi
 STALL_VERDICT=$(verdict "$SDELAY" '<' 100)
 [ "$STALL_HELD_OK" != 0 ] || STALL_VERDICT="$STALL_VERDICT (not all stalls were held)"
 echo "| extra delay of a transfer with $STALL_SILENT silent + $STALL_HALF half-handshake connections held open < 100 ms | $SDELAY ms (median $(fmt "$SHELD" 1) vs $(fmt "$SBASE" 1) ms); started while they are still being accepted: $SBURST_DELAY ms (see Stall delay) | $STALL_VERDICT |"
@@ -352,6 +365,23 @@ else
     done
     echo
     echo "TLS/plain, transport alone: **$TRATIO** (ratio of the medians)."
+fi
+echo
+echo "## dtp-check scan"
+echo
+if [ "${SCAN_N[bcp195-nd]}" = 0 ]; then
+    echo "Not measured (no \`apps/dtp-check\` in the build, or BENCH_ONLY)."
+else
+    echo "\`dtp-check\` with its defaults (8 probes at a time, 3 s timeout each) against the throughput"
+    echo "SCP of bcp195-nd: every probe of the plan, then an association with C-ECHO. Wall time of the"
+    echo "dtp-check process; medians, min–max."
+    echo
+    echo "| target | scans ok | wall s median | min–max | probes |"
+    echo "|---|---:|---:|---:|---:|"
+    for t in bcp195-nd gnutls:bcp195-nd; do
+        [ "${SCAN_N[$t]}" != 0 ] || continue
+        echo "| dtp-storescp $([ "$t" = bcp195-nd ] && echo "bcp195-nd (OpenSSL)" || echo "bcp195-nd (GnuTLS)") | ${SCAN_N[$t]}/$(rows "$SCAN" 1 "$t") | $(fmt "${SCAN_MED[$t]}" 2) | $(fmt "${SCAN_LO[$t]}" 2)–$(fmt "${SCAN_HI[$t]}" 2) | ${SCAN_PROBES[$t]} |"
+    done
 fi
 echo
 echo "## Association rate"
@@ -489,7 +519,7 @@ echo
 echo "## Raw data"
 echo
 echo "The raw data of this report is in \`$RAW\` (meta, xfer.tsv, assoc.tsv, conc.tsv,"
-echo "stall.tsv, transport.tsv, prefault.tsv); \`bash bench/report.sh $RAW > FILE\` writes"
+echo "stall.tsv, transport.tsv, prefault.tsv, scan.tsv); \`bash bench/report.sh $RAW > FILE\` writes"
 echo "this report again from it."
 echo
 echo "<details><summary>every run (tab-separated)</summary>"
@@ -503,6 +533,8 @@ echo "# concurrency: variant rep bytes wall_s peak_sum_rss_kib peak_sum_pss_kib 
 cat "$CONC"
 echo "# stall: round phase wall_ms transfer_ms ok"
 cat "$STALL"
+echo "# dtp-check scan: target rep wall_s scan_s probes ok"
+cat "$SCAN"
 echo '```'
 echo
 echo "</details>"

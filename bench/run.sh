@@ -19,6 +19,7 @@
 #   5. transport alone: tests/tools/dtp-transport-bench, plain TCP vs TLS
 #      through the library between two threads, no DICOM (how close TLS
 #      can get to plain on this machine before the apps' work is added);
+#   6. dtp-check: the time of a full server scan of one port, per backend;
 # writes what it measured to the raw-data directory $BENCH_RAW (the layout
 # is in bench/report.sh), then runs `bench/report.sh $BENCH_RAW`, which
 # turns it into the Markdown report $BENCH_OUT (generated; never edit it).
@@ -41,7 +42,7 @@
 #               gnutls"; "openssl" leaves the GnuTLS variants out, as does
 #               a build without the GnuTLS backend)
 #   BENCH_ONLY  for working on the script: run only these sections (any of
-#               throughput assoc conc stall transport); the report is then
+#               throughput assoc conc stall transport scan); the report is then
 #               incomplete
 # Exit: 0 report written and every run succeeded; 1 a run failed (the
 # report is still written and says which); 77 a needed tool is missing.
@@ -181,7 +182,7 @@ say "work dir $W (BENCH_TMP=$BENCH_TMP), build $BUILD_DIR, QUICK=$QUICK, REPS=$R
 # Everything the report is made from goes to $RAW: the data files (each
 # section appends its runs) and meta, KEY=VALUE lines (layout: bench/report.sh).
 mkdir -p "$RAW"
-rm -f "$RAW"/{meta,xfer.tsv,assoc.tsv,conc.tsv,stall.tsv,transport.tsv,prefault.tsv}
+rm -f "$RAW"/{meta,xfer.tsv,assoc.tsv,conc.tsv,stall.tsv,transport.tsv,prefault.tsv,scan.tsv}
 # meta KEY VALUE [KEY VALUE]...: lines of $RAW/meta (a newline in a value
 # becomes a blank)
 meta() {
@@ -565,6 +566,40 @@ if want transport && [ -x "$TBENCH" ]; then
 elif want transport; then
     say "transport alone: $TBENCH not built (tests off?); skipped"
 fi
+
+# -------------------------------------------------- 6. dtp-check scan ---
+# A full server scan (every probe of the plan, then the C-ECHO) of the
+# throughput SCPs, bcp195-nd on each backend: wall time of the dtp-check
+# process and the scan time it reports (--json .seconds).
+CHECK_BIN=$BUILD_DIR/apps/dtp-check
+SCAN=$RAW/scan.tsv   # target rep wall_s scan_s probes ok
+: > "$SCAN"
+if want scan && [ -x "$CHECK_BIN" ]; then
+    targets=(bcp195-nd)
+    [ "$GNUTLS" = 1 ] && targets+=(gnutls:bcp195-nd)
+    say "dtp-check scans: $REPS x ${targets[*]}"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for t in "${targets[@]}"; do
+            t0=${EPOCHREALTIME/[.,]/}
+            rc=0
+            timeout -k 5 120 "$CHECK_BIN" --no-progress "${TLS_SCU_ARGS[@]}" --json "$W/scan.json" \
+                127.0.0.1 "${PORT[$t]}" > "$W/scan.out" 2>&1 || rc=$?
+            t1=${EPOCHREALTIME/[.,]/}
+            ok=1 scan_s=- probes=-
+            if [ "$rc" != 0 ] || ! scan_s=$(jq -r .seconds "$W/scan.json" 2>/dev/null); then
+                ok=0 scan_s=-
+                note_failure "dtp-check scan of $t rep $rep: exit $rc ($(tail -n 2 "$W/scan.out" | tr '\n' ' '))"
+            else
+                probes=$(jq -r '.probes | length' "$W/scan.json")
+            fi
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rep" "$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.3f", us / 1e6 }')" \
+                "$scan_s" "$probes" "$ok" >> "$SCAN"
+        done
+    done
+elif want scan; then
+    say "dtp-check scans: $CHECK_BIN not built; skipped"
+fi
+[ -n "${OUTDIR[bcp195-nd]:-}" ] && find "${OUTDIR[bcp195-nd]}" -mindepth 1 -delete
 
 # --------------------------------------------------- 2. association rate ---
 

@@ -10,6 +10,8 @@ packages=(
   # DCMTK, GnuTLS, Orthanc over REST with curl, sslscan, nmap ssl-enum-ciphers)
   openssl dcmtk gnutls-bin sslscan iproute2 procps
   orthanc curl nmap
+  # dtp-check's JSON in tests and the benchmark, and its schema check
+  jq python3 python3-jsonschema
   # memory checks: valgrind (label valgrind), clang + libFuzzer (label fuzz)
   valgrind clang libclang-rt-14-dev
 )
