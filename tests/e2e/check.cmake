@@ -11,3 +11,6 @@ foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-
   endif()
 endforeach()
 dtp_e2e(check.bad-input check_bad_input.sh LABELS loopback TIMEOUT 120)
+# The JSON against docs/dtp-check.schema.json: skipped without a validator.
+dtp_e2e(check.json-schema check_self.sh LABELS loopback TIMEOUT 180 ARGS bcp195-8996 rsa)
+set_property(TEST check.json-schema APPEND PROPERTY ENVIRONMENT DTP_CHECK_SCHEMA=1)
