@@ -93,7 +93,7 @@ int dtp__classify_other(const dtp_conn *conn, bool in_handshake)
 
 /* IANA TLS alert names (RFC 8446 6, RFC 5246 7.2, RFC 7507): OpenSSL 3.0's
  * SSL_alert_desc_string_long() does not know the TLS 1.3 ones. */
-static const char *alert_name(int desc)
+const char *dtp__alert_name(int desc)
 {
     static const struct {
         int desc;
@@ -104,7 +104,8 @@ static const char *alert_name(int desc)
                   {43, "unsupported_certificate"}, {44, "certificate_revoked"},   {45, "certificate_expired"},
                   {46, "certificate_unknown"},  {47, "illegal_parameter"},        {48, "unknown_ca"},
                   {49, "access_denied"},        {50, "decode_error"},             {51, "decrypt_error"},
-                  {70, "protocol_version"},     {71, "insufficient_security"},    {80, "internal_error"},
+                  {60, "export_restriction"},   {70, "protocol_version"},
+                  {71, "insufficient_security"}, {80, "internal_error"},
                   {86, "inappropriate_fallback"}, {90, "user_canceled"},          {100, "no_renegotiation"},
                   {109, "missing_extension"},   {110, "unsupported_extension"},   {112, "unrecognized_name"},
                   {113, "bad_certificate_status_response"}, {115, "unknown_psk_identity"},
@@ -174,7 +175,7 @@ static int record_failure(dtp_conn *conn, enum dtp_io io, int saved_errno, bool 
                (code == DTP_R_PEER_ALERT || code == DTP_R_SESSION_ALERT || code == DTP_R_INTEGRITY_ALERT ||
                 code == DTP_R_VERSION_REFUSED || code == DTP_R_INAPPROPRIATE_FALLBACK || code == DTP_R_ALPN_MISMATCH)) {
         snprintf(e->detail, sizeof e->detail, "peer sent fatal alert %d %s", conn->alert_received,
-                 alert_name(conn->alert_received));
+                 dtp__alert_name(conn->alert_received));
     } else if (code == DTP_R_HANDSHAKE_EOF && conn->ctx->role == DTP_ROLE_CLIENT && !conn->have_first_header) {
         snprintf(e->detail, sizeof e->detail,
                  "peer closed before answering the ClientHello: it refused our TLS parameters or is not a TLS port");

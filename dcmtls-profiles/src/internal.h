@@ -143,6 +143,9 @@ void dtp__conn_note_alert(dtp_conn *conn, int description);
 /* For a backend's classify: the reason of an outcome that is not the TLS
  * library's (close_notify, a socket timeout, EOF, a socket error), with
  * conn->error.detail filled. */
+/* The IANA name of a TLS alert (RFC 8446 6, RFC 5246 7.2, RFC 7507,
+ * RFC 7301); "unknown" for others. */
+const char *dtp__alert_name(int desc);
 int dtp__classify_io(dtp_conn *conn, enum dtp_io io, int saved_errno, bool in_handshake);
 /* true if the peer's first bytes were not a TLS record header (C1). */
 bool dtp__conn_not_tls(const dtp_conn *conn);

@@ -72,7 +72,7 @@ static int nosig_write(BIO *b, const char *buf, int len)
     return (int)n;
 }
 
-static BIO_METHOD *nosig_socket_method(void)
+BIO_METHOD *dtp__ossl_nosig_method(void)
 {
     const BIO_METHOD *base = BIO_s_socket();
     BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOCKET, "dtp socket");
@@ -744,7 +744,7 @@ static int ossl_ctx_setup(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp
     if (!oc->ssl_ctx)
         return ossl_fail(err, DTP_R_INTERNAL, true, "SSL_CTX_new");
     SSL_CTX_set_app_data(oc->ssl_ctx, ctx);
-    oc->sock_method = nosig_socket_method();
+    oc->sock_method = dtp__ossl_nosig_method();
     if (!oc->sock_method)
         return ossl_fail(err, DTP_R_INTERNAL, true, "BIO_meth_new");
 

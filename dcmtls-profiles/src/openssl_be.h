@@ -18,6 +18,10 @@ struct dtp_ossl_ctx {
 
 static inline struct dtp_ossl_ctx *OC(const dtp_ctx *ctx) { return (struct dtp_ossl_ctx *)ctx->be_ctx; }
 
+/* The stock socket BIO with send(MSG_NOSIGNAL) as its writer: a vanished
+ * peer is an error, never SIGPIPE (the backend's sockets and the probes'). */
+BIO_METHOD *dtp__ossl_nosig_method(void);
+
 /* One full and one resumed handshake of a server context with itself. */
 int dtp__ossl_warm_up(dtp_ctx *ctx);
 

@@ -21,6 +21,7 @@
 #define _DEFAULT_SOURCE /* timegm */
 #include "probe_internal.h"
 #include "internal.h"
+#include "openssl_be.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -262,28 +263,6 @@ const char *dtp_probe_outcome_name(int outcome)
     return outcome >= 0 && (size_t)outcome < sizeof names / sizeof names[0] ? names[outcome] : "unknown";
 }
 
-/* IANA TLS alert registry (RFC 8446 6, RFC 5246 7.2, RFC 7507, RFC 7301). */
-const char *dtp__probe_alert_name(int desc)
-{
-    static const struct {
-        int desc;
-        const char *name;
-    } alerts[] = {{0, "close_notify"},          {10, "unexpected_message"},       {20, "bad_record_mac"},
-                  {21, "decryption_failed"},    {22, "record_overflow"},          {30, "decompression_failure"},
-                  {40, "handshake_failure"},    {41, "no_certificate"},           {42, "bad_certificate"},
-                  {43, "unsupported_certificate"}, {44, "certificate_revoked"},   {45, "certificate_expired"},
-                  {46, "certificate_unknown"},  {47, "illegal_parameter"},        {48, "unknown_ca"},
-                  {49, "access_denied"},        {50, "decode_error"},             {51, "decrypt_error"},
-                  {60, "export_restriction"},   {70, "protocol_version"},         {71, "insufficient_security"},
-                  {80, "internal_error"},       {86, "inappropriate_fallback"},   {90, "user_canceled"},
-                  {100, "no_renegotiation"},    {109, "missing_extension"},       {110, "unsupported_extension"},
-                  {112, "unrecognized_name"},   {113, "bad_certificate_status_response"},
-                  {115, "unknown_psk_identity"}, {116, "certificate_required"},   {120, "no_application_protocol"}};
-    for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++)
-        if (alerts[i].desc == desc)
-            return alerts[i].name;
-    return "unknown";
-}
 
 const char *dtp__probe_version_name(int v) { return v == DTP_SSL3_0 ? "SSLv3" : dtp_tls_version_name(v); }
 
@@ -347,7 +326,7 @@ void dtp__probe_stopped(struct dtp_probe_result *out, const struct dtp__probe_se
         describe_not_tls(seen, out);
     } else if (seen->alert >= 0) {
         out->alert = seen->alert;
-        dtp__probe_set(out, DTP_PROBE_REFUSED, "%s (%d)", dtp__probe_alert_name(seen->alert), seen->alert);
+        dtp__probe_set(out, DTP_PROBE_REFUSED, "%s (%d)", dtp__alert_name(seen->alert), seen->alert);
     } else if (why == DTP__STOP_TIMEOUT) {
         dtp__probe_set(out, DTP_PROBE_TIMEOUT, "no %sanswer within %d ms", seen->first_n ? "complete " : "", timeout_ms);
     } else if (why == DTP__STOP_EOF || why == DTP__STOP_ERRNO) {
@@ -873,6 +852,17 @@ static int ctx_files(SSL_CTX *c, const struct dtp_probe *pr, struct dtp_probe_re
     return DTP_OK;
 }
 
+/* Whether a connection of c would offer any suite at its versions. */
+static bool has_usable_suite(SSL_CTX *c)
+{
+    SSL *ssl = SSL_new(c);
+    STACK_OF(SSL_CIPHER) *sk = ssl ? SSL_get1_supported_ciphers(ssl) : NULL;
+    bool any = sk && sk_SSL_CIPHER_num(sk) > 0;
+    sk_SSL_CIPHER_free(sk);
+    SSL_free(ssl);
+    return any;
+}
+
 /* A fresh client context with exactly the probe's offers, at security
  * level 0 on this context only: it offers weak things on purpose and is
  * never a production context. NULL with out set and *rc the call's return
@@ -898,6 +888,11 @@ static SSL_CTX *probe_ctx(const struct dtp_probe *pr, struct dtp_probe_result *o
         r = ctx_names(c, pr, out);
     if (r == DTP_OK)
         r = ctx_files(c, pr, out);
+    if (r == DTP_OK && !has_usable_suite(c)) {
+        dtp__probe_set(out, DTP_PROBE_LOCAL, "none of the probe's suites can be offered at %s to %s",
+                       dtp__probe_version_name(pr->min_version), dtp__probe_version_name(pr->max_version));
+        r = -1;
+    }
     ERR_clear_error();
     if (r == DTP_OK)
         return c;
@@ -932,33 +927,12 @@ static int seen_read(BIO *b, char *buf, int len)
     return n;
 }
 
-/* send(MSG_NOSIGNAL): a vanished server is an error, never SIGPIPE. */
-static int nosig_write(BIO *b, const char *buf, int len)
-{
-    int fd = -1;
-    BIO_get_fd(b, &fd);
-    ssize_t n;
-    do
-        n = send(fd, buf, (size_t)len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    BIO_clear_retry_flags(b);
-    if (n <= 0 && BIO_sock_should_retry((int)n))
-        BIO_set_retry_write(b);
-    return (int)n;
-}
-
+/* The backend's no-SIGPIPE socket method, reading through seen_read. */
 static BIO_METHOD *probe_bio_method(void)
 {
-    const BIO_METHOD *base = BIO_s_socket();
-    BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOCKET, "dtp probe socket");
-    if (m) {
-        BIO_meth_set_write(m, nosig_write);
+    BIO_METHOD *m = dtp__ossl_nosig_method();
+    if (m)
         BIO_meth_set_read(m, seen_read);
-        BIO_meth_set_puts(m, BIO_meth_get_puts(base));
-        BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
-        BIO_meth_set_create(m, BIO_meth_get_create(base));
-        BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
-    }
     return m;
 }
 
@@ -1177,7 +1151,7 @@ static void renegotiate(struct ossl_probe *p)
         dtp__probe_note(out, "; renegotiation completed");
     } else if (alert >= 0) {
         out->alert = p->seen.alert;
-        dtp__probe_note(out, "; renegotiation refused: %s (%d)%s", dtp__probe_alert_name(alert), alert,
+        dtp__probe_note(out, "; renegotiation refused: %s (%d)%s", dtp__alert_name(alert), alert,
                         p->seen.alert >= 0 ? "" : " warning");
     } else {
         dtp__probe_note(out, "; renegotiation: %s",

@@ -55,7 +55,6 @@ const char *dtp__probe_version_name(int version);
 void dtp__probe_stopped(struct dtp_probe_result *out, const struct dtp__probe_seen *seen, enum dtp__probe_stop why,
                         int err, const char *words, int timeout_ms);
 /* IANA TLS alert name: "handshake_failure"; "unknown" otherwise. */
-const char *dtp__probe_alert_name(int desc);
 
 /* The IANA code point of a suite name from the prober's table (RFC 8446
  * B.4, the IANA TLS Cipher Suites registry); -1 if not in it. */

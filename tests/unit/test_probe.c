@@ -855,7 +855,12 @@ static int local_offers(void)
     p.min_version = DTP_TLS1_3;
     p.suites = one("TLS_RSA_WITH_RC4_128_SHA");
     CHECK(run(&s, &p, &tls13, "rc4 in tls13") == DTP_OK);
+    struct dtp_probe_result none;
+    p.suites = one("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    CHECK(run(&s, &p, &none, "tls12 suite in tls13") == DTP_OK);
     srv_stop(&s);
+    CHECK_OUTCOME(none, DTP_PROBE_LOCAL);
+    CHECK(strcmp(none.detail, "none of the probe's suites can be offered at TLSv1.3 to TLSv1.3") == 0);
     CHECK_OUTCOME(cam, DTP_PROBE_LOCAL);
     CHECK(strstr(cam.detail, "OpenSSL 3.0 lacks TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256") != NULL);
     CHECK(strstr(cam.detail, "backend gnutls") != NULL);

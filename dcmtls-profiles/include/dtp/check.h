@@ -59,20 +59,30 @@ struct dtp_probe {
     /* "openssl" (NULL) or "gnutls": the library that makes the handshake
      * (GnuTLS for the Camellia-GCM suites OpenSSL lacks). */
     const char *backend;
-    int timeout_ms; /* connect + handshake (+ the read that catches a TLS 1.3 refusal) */
+    int timeout_ms; /* connect + handshake (+ the read that catches a TLS 1.3
+                       refusal); <= 0: 10 s */
 };
 
 /* ------------------------------------------------------------------ */
 /* 2. What the server did                                               */
 
 enum dtp_probe_outcome {
-    DTP_PROBE_ACCEPTED = 0, /* the handshake completed */
-    DTP_PROBE_REFUSED,      /* the server sent a fatal alert (alert) */
+    DTP_PROBE_ACCEPTED = 0, /* the handshake completed; from a hand-made hello
+                               (SSL 3.0, compression, suites no library offers):
+                               the server sent a ServerHello choosing it
+                               ("ServerHello only" in detail; version may then
+                               be DTP_SSL3_0); alert may be set when a later
+                               renegotiation was refused */
+    DTP_PROBE_REFUSED,      /* the server sent a fatal alert (alert), or, with
+                               alert -1, answered what no client accepts
+                               (detail starts "no alert:") */
     DTP_PROBE_CLOSED,       /* the server closed or reset without an alert */
     DTP_PROBE_TIMEOUT,      /* no (complete) answer within timeout_ms */
-    DTP_PROBE_NOT_TLS,      /* the server's first bytes are not a TLS record */
-    DTP_PROBE_UNREACHABLE,  /* name did not resolve, or TCP connect failed */
-    DTP_PROBE_LOCAL         /* this probe cannot be made here (detail says why) */
+    DTP_PROBE_NOT_TLS,      /* the server's first bytes are not a TLS record
+                               (or announce an impossible record length) */
+    DTP_PROBE_UNREACHABLE,  /* name did not resolve, or TCP connect failed or timed out */
+    DTP_PROBE_LOCAL         /* this probe cannot be made here (detail says why);
+                               no connection was made */
 };
 /* "accepted", "refused", ... */
 DTP_API const char *dtp_probe_outcome_name(int outcome);
@@ -106,8 +116,9 @@ struct dtp_probe_result {
     char alpn[32];             /* the protocol the server selected; "" none */
     size_t chain_len;          /* the server's certificates as sent, leaf first */
     struct dtp_cert_info chain[DTP_PROBE_MAX_CHAIN];
-    /* The chain against ca_file/ca_dir: 0 trusted, > 0 the library's
-     * verification error (detail names it), -1 not checked. */
+    /* The chain against ca_file/ca_dir: 0 trusted, > 0 the backend's own
+     * code (OpenSSL X509_V_ERR_*, GnuTLS status bits; detail names it),
+     * -1 not checked. */
     int verify_result;
     double ms;         /* from connect to the outcome */
     char detail[256];  /* one line: the alert's name, the errno, the library's words */
