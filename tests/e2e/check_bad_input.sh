@@ -7,6 +7,7 @@
 #   a closed port on 127.0.0.1                  7  "unreachable"
 #   a name that does not resolve (.invalid)     7  "unreachable"
 #   plain DICOM (dtp-storescp without TLS)      9  "does not speak TLS" (C1)
+#   HTTP (python3 -m http.server)               9  "does not speak TLS"
 #   a server that accepts and never answers     7  "did not finish a handshake"
 #   a bad command line (no port)                1
 #   an unreadable client certificate            3
@@ -18,7 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 dtp_init check-bad-input
 : "${DTP_BIN:?}" "${DTP_PKI:?}" "${DTP_BUILD_DIR:?}"
-dtp_need_cmd timeout setsid
+dtp_need_cmd timeout setsid python3
 PKI=$DTP_PKI
 CHECK=("$DTP_BIN/dtp-check" --no-progress --probe-timeout 1000 +tls "$PKI/client-rsa.key" "$PKI/client-rsa.pem"
        +cf "$PKI/ca.pem")
@@ -46,6 +47,14 @@ dtp_start plain "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 -od "$DTP_WORK/out" "$p
 dtp_wait_port "$plain" 127.0.0.1 10 || dtp_fail "plain dtp-storescp did not listen"
 timed plain-dicom 9 "${CHECK[@]}" 127.0.0.1 "$plain"
 dtp_out_has plain-dicom 'does not speak TLS'
+
+# An HTTP server answers the ClientHello with text: not TLS, at once.
+http=$(dtp_free_port)
+mkdir "$DTP_WORK/www"
+dtp_start http python3 -m http.server --bind 127.0.0.1 --directory "$DTP_WORK/www" "$http"
+dtp_wait_port "$http" 127.0.0.1 10 || dtp_fail "python3 -m http.server did not listen"
+timed http 9 "${CHECK[@]}" 127.0.0.1 "$http"
+dtp_out_has http 'does not speak TLS'
 
 if [ -x "$PROXY" ]; then
     silent=$(dtp_free_port)
