@@ -176,6 +176,14 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
         return NULL;
     }
 
+    if (cfg->on_client_hello && (cfg->role != DTP_ROLE_SERVER || !be->records_client_hello)) {
+        dtp__set_error(err, DTP_R_CONFIG_INVALID,
+                       "on_client_hello needs a server context of a backend that records ClientHellos (openssl); "
+                       "this is a %s context of backend %s",
+                       cfg->role == DTP_ROLE_SERVER ? "server" : "client", be->name);
+        return NULL;
+    }
+
     dtp_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
         dtp__set_error(err, DTP_R_INTERNAL, "out of memory");
@@ -190,6 +198,8 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
     ctx->handshake_timeout_ms = cfg->handshake_timeout_ms > 0 ? cfg->handshake_timeout_ms : 15000;
     ctx->log = cfg->log;
     ctx->log_user = cfg->log_user;
+    ctx->on_client_hello = cfg->on_client_hello;
+    ctx->on_client_hello_user = cfg->on_client_hello_user;
     if (cfg->keylog_file)
         snprintf(ctx->keylog_file, sizeof ctx->keylog_file, "%s", cfg->keylog_file);
     if (cfg->relax_key_sizes)

@@ -28,6 +28,9 @@ struct dtp_ctx {
     char session_file[512]; /* client: where the session persists, "" if nowhere */
     dtp_log_fn log;
     void *log_user;
+    /* Server: dtp_config.on_client_hello (backends with records_client_hello). */
+    dtp_client_hello_fn on_client_hello;
+    void *on_client_hello_user;
 };
 
 /* A DCMTK P-DATA PDU arrives as a 12-byte header write and a body write;
@@ -73,6 +76,9 @@ enum dtp_io {
  * required unless marked optional (then NULL-checked). */
 struct dtp_backend {
     const char *name; /* "openssl" */
+    /* Server contexts hand each ClientHello to ctx->on_client_hello
+     * (dtp__hello_* below); a backend without it refuses the option. */
+    bool records_client_hello;
 
     /* Context: everything the profile, role and credentials of cfg ask of
      * this library (ctx's neutral fields are already set). Returns DTP_OK
@@ -130,6 +136,16 @@ int dtp__set_error(struct dtp_error *err, int code, const char *fmt, ...)
 /* Size in bits of a named group (IANA name; X25519 counts 255, E5/M17);
  * 0 when unknown. For a side that kept no copy of the peer's share. */
 int dtp__group_bits(const char *name);
+
+/* A ClientHello for dtp_config.on_client_hello, built by a backend's
+ * hello callback from the wire bytes of each part (hello.c parses them,
+ * bounded, no allocation): begin, then the suites, the compression methods
+ * and each extension's body by type, in any order. */
+struct dtp_client_hello;
+void dtp__hello_begin(struct dtp_client_hello *h, int legacy_version);
+void dtp__hello_suites(struct dtp_client_hello *h, const unsigned char *p, size_t len);
+void dtp__hello_compression(struct dtp_client_hello *h, const unsigned char *p, size_t len);
+void dtp__hello_extension(struct dtp_client_hello *h, unsigned int type, const unsigned char *p, size_t len);
 
 /* Client: replaces ctx->session_file atomically with data (a 0600
  * temporary, then rename); logs and returns false on failure. */

@@ -192,6 +192,25 @@ static const char *const m25_suites[] = {
     "TLS_DHE_RSA_WITH_CAMELLIA_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_128_CCM",
     "TLS_DHE_RSA_WITH_AES_128_CCM_8",           NULL};
 
+/* M24: a TLS 1.2 client offers one suite of M21 (all 14, Camellia-GCM
+ * included) or of M25. */
+static const char *const m24_suites[] = {
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",      "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_CAMELLIA_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CCM",             "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CCM",             "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
+    /* M25 */
+    "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",          "TLS_DHE_RSA_WITH_CAMELLIA_256_GCM_SHA384",
+    "TLS_DHE_RSA_WITH_AES_256_CCM",                 "TLS_DHE_RSA_WITH_AES_256_CCM_8",
+    "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",    "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_DHE_RSA_WITH_CAMELLIA_128_GCM_SHA256",     "TLS_DHE_RSA_WITH_AES_128_CCM",
+    "TLS_DHE_RSA_WITH_AES_128_CCM_8",               NULL};
+/* R26: the groups a B.12 peer supports (names of groups, not suites). */
+static const char *const r26_groups[] = {"x25519", "secp256r1", NULL};
+
 #define SHALL(id) {(id), DTP_LEVEL_SHALL}
 #define SHOULD(id) {(id), DTP_LEVEL_SHOULD}
 #define INFO(id) {(id), DTP_LEVEL_INFO}
@@ -242,6 +261,12 @@ static const struct dtp_profile profiles[] = {
             .sha1_sigalgs = INFO("B2"), /* TLS 1.0/1.1 sign with SHA-1 anyway */
             .cert_rsa = SHOULD("B5"),
             .cert_ec = SHOULD("B5"),
+            .client = {
+                .tls12 = SHALL("B1"),
+                .required_tls12 = {SHALL("B1"), b1_required, false},
+                .fallback = INFO("B3"), /* a retry with a lower version, signalled */
+                .sigalgs_weak = INFO("B2"),
+            },
         },
     },
     {
@@ -286,6 +311,10 @@ static const struct dtp_profile profiles[] = {
             .renegotiation = SHALL("C5"),
             .cert_rsa = SHALL("B5"),
             .cert_ec = SHALL("B5"),
+            .client = {
+                .tls12 = SHALL("N2"),
+                .required_tls12 = {SHALL("N2"), b1_required, false},
+            },
         },
     },
     {
@@ -328,6 +357,10 @@ static const struct dtp_profile profiles[] = {
             .renegotiation = SHALL("C5"),
             .cert_rsa = SHALL("B5"),
             .cert_ec = SHALL("B5"),
+            .client = {
+                .tls12 = SHALL("E2"),
+                .required_tls12 = {SHALL("E2"), b1_required, false},
+            },
         },
     },
     {
@@ -368,6 +401,10 @@ static const struct dtp_profile profiles[] = {
             .renegotiation = SHALL("C5"),
             .cert_rsa = SHALL("B5"),
             .cert_ec = SHALL("B5"),
+            .client = {
+                .tls12 = SHALL("K2"),
+                .required_tls12 = {SHALL("K2"), b1_required, false},
+            },
         },
     },
     {
@@ -430,6 +467,23 @@ static const struct dtp_profile profiles[] = {
             .chain_ec = SHOULD("R27"),
             .cert_hash = SHALL("R32"),
             .alpn = SHOULD("R39"),
+            .client = {
+                .tls12 = SHALL("R3"),
+                .tls13 = INFO("R5"),
+                .required_tls12 = {SHOULD("R21"), r21_suites, false}, /* RECOMMENDED */
+                .required_tls13 = {SHALL("R28"), r28_suites, false},
+                .first_suite = SHOULD("R23"),
+                .fallback = SHALL("R9"),
+                .groups = {SHOULD("R26"), r26_groups, false},
+                /* The text's "shall", graded "should": OpenSSL 3.0 clients (this
+                 * project's and DCMTK's) always list the compressed formats and
+                 * cannot be told otherwise; OpenSSL never sends a compressed point. */
+                .point_formats = SHOULD("R26"),
+                .sigalgs_sha256 = SHALL("R33"),
+                .sigalgs_weak = SHALL("R32"), /* RFC 9155: never offered */
+                .early_data = SHALL("R41"),
+                .sni = SHOULD("R38"),
+            },
         },
     },
     {
@@ -493,6 +547,20 @@ static const struct dtp_profile profiles[] = {
             .chain_ec = SHALL("M30"),
             .cert_hash = SHALL("M31"),
             .alpn = SHOULD("R39"),
+            .client = {
+                .tls12 = INFO("M33"), /* TLS 1.2 or TLS 1.3 */
+                .tls13 = INFO("M34"),
+                .required_tls12 = {SHALL("M24"), m24_suites, true},
+                .required_tls13 = {SHALL("M19"), b13_tls13, true},
+                .first_suite = SHOULD("R23"), /* via M1 */
+                .fallback = SHALL("R9"),
+                .point_formats = SHOULD("R26"), /* as B.12's */
+                .sigalgs_sha256 = SHALL("R33"),
+                .sigalgs_weak = SHALL("M10"),
+                .sigalgs_outside = SHALL("M12/M14"), /* no EdDSA, DSA, SHA-224 */
+                .early_data = SHALL("R41"),
+                .sni = SHOULD("R38"),
+            },
         },
     },
 };

@@ -11,11 +11,9 @@
  * does not apply; a rule of level info reports and never fails.
  */
 #include "internal.h"
-#include "dtp/check.h"
+#include "grade.h"
 
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -137,14 +135,6 @@ static const struct {
     {"TLSv1.2", DTP_TLS1_2, tls12_offer}, {"TLSv1.3", DTP_TLS1_3, tls13_offer},
 };
 
-static const char *version_name(int v)
-{
-    for (size_t i = 0; i < COUNT(version_table); i++)
-        if (version_table[i].version == v)
-            return version_table[i].name;
-    return dtp_tls_version_name(v);
-}
-
 const char *dtp_probe_kind_name(int kind)
 {
     static const char *const names[] = {"preferred",     "version",      "suite",          "group",
@@ -156,45 +146,16 @@ const char *dtp_probe_kind_name(int kind)
 /* ------------------------------------------------------------------ */
 /* Names                                                                */
 
-static bool in_list(const char *const *list, const char *name)
-{
-    for (size_t i = 0; list && name && list[i]; i++)
-        if (strcmp(list[i], name) == 0)
-            return true;
-    return false;
-}
-
 static bool has(const char *s, const char *part) { return strstr(s, part) != NULL; }
-static bool is_tls13_suite(const char *s) { return !has(s, "_WITH_"); }
-static bool is_null(const char *s) { return has(s, "_WITH_NULL_") || strncmp(s, "TLS_NULL_", 9) == 0; }
-static bool is_export(const char *s) { return has(s, "_EXPORT"); }
-static bool is_anon(const char *s) { return has(s, "_anon_"); }
-static bool is_rc4(const char *s) { return has(s, "_RC4_"); }
-static bool is_des(const char *s) { return has(s, "_DES_") || has(s, "_DES40_"); }
-static bool is_3des(const char *s) { return has(s, "_3DES_"); }
-static bool is_static_rsa(const char *s) { return strncmp(s, "TLS_RSA_", 8) == 0; }
-static bool is_cbc(const char *s) { return has(s, "_CBC"); }
-static bool is_dhe(const char *s) { return strncmp(s, "TLS_DHE_", 8) == 0; }
-static bool is_ff_group(const char *g)
-{
-    return strncmp(g, "ffdhe", 5) == 0 || strcmp(g, "dh") == 0 || strcmp(g, "DH") == 0;
-}
 
 /* Whether the row names the suite: offers it or a requirement lists it. */
 static bool row_names_suite(const struct dtp_profile *p, const char *s)
 {
     const struct dtp_profile_reqs *q = &p->reqs;
-    return in_list(p->tls12_suites, s) || in_list(p->fallback_suites, s) || in_list(p->tls13_suites, s) ||
-           in_list(q->required_tls12.suites, s) || in_list(q->required_tls13.suites, s) ||
-           in_list(q->recommended.suites, s) || in_list(q->allowed.suites, s);
-}
-
-/* Whether the row lets a server negotiate the suite at that version. */
-static bool row_offers_suite(const struct dtp_profile *p, const char *s)
-{
-    if (is_tls13_suite(s))
-        return in_list(p->tls13_suites, s);
-    return in_list(p->tls12_suites, s) || in_list(p->fallback_suites, s);
+    return dtp__in_list(p->tls12_suites, s) || dtp__in_list(p->fallback_suites, s) ||
+           dtp__in_list(p->tls13_suites, s) || dtp__in_list(q->required_tls12.suites, s) ||
+           dtp__in_list(q->required_tls13.suites, s) || dtp__in_list(q->recommended.suites, s) ||
+           dtp__in_list(q->allowed.suites, s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -207,25 +168,6 @@ struct plan {
     const char *alpn; /* the first ALPN id of the table ("dicom") */
 };
 
-static void fmt(char *buf, size_t len, const char *f, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void fmt(char *buf, size_t len, const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf, len, f, ap);
-    va_end(ap);
-}
-
-static void append_word(char *buf, size_t len, const char *word)
-{
-    size_t n = strlen(buf);
-    fmt(buf + n, len - n, "%s%s", n ? " " : "", word);
-}
-
 /* A new entry with the options every probe shares; NULL when full. */
 static struct dtp_scan_entry *plan_add(struct plan *pl, int kind, const char *param, int min, int max,
                                        const char *const *suites)
@@ -235,7 +177,7 @@ static struct dtp_scan_entry *plan_add(struct plan *pl, int kind, const char *pa
     struct dtp_scan_entry *e = &pl->entries[pl->n++];
     memset(e, 0, sizeof *e);
     e->kind = kind;
-    fmt(e->param, sizeof e->param, "%s", param);
+    dtp__fmt(e->param, sizeof e->param, "%s", param);
     struct dtp_probe *pr = &e->probe;
     pr->min_version = min;
     pr->max_version = max;
@@ -251,7 +193,7 @@ static struct dtp_scan_entry *plan_add(struct plan *pl, int kind, const char *pa
     e->result.alert = -1;
     e->result.version = DTP_TLS_NONE;
     e->result.verify_result = -1;
-    fmt(e->result.detail, sizeof e->result.detail, "not run");
+    dtp__fmt(e->result.detail, sizeof e->result.detail, "not run");
     return e;
 }
 
@@ -270,15 +212,15 @@ static void plan_suite(struct plan *pl, const char *name)
     for (size_t t = 0; t < COUNT(suite_table); t++) {
         if (strcmp(suite_table[t].one[0], name) != 0)
             continue;
-        int v = is_tls13_suite(name) ? DTP_TLS1_3 : DTP_TLS1_2;
+        int v = dtp__suite_is_tls13(name) ? DTP_TLS1_3 : DTP_TLS1_2;
         struct dtp_scan_entry *e = plan_add(pl, DTP_PK_SUITE, name, v, v, suite_table[t].one);
         if (!e)
             return;
         for (size_t i = 0; i < dtp_profile_count(); i++)
             if (row_names_suite(dtp_profile_at(i), name))
-                append_word(e->listed_by, sizeof e->listed_by, dtp_profile_at(i)->key);
+                dtp__append_word(e->listed_by, sizeof e->listed_by, dtp_profile_at(i)->key);
         if (!e->listed_by[0])
-            fmt(e->listed_by, sizeof e->listed_by, "none");
+            dtp__fmt(e->listed_by, sizeof e->listed_by, "none");
         /* OpenSSL has no Camellia-GCM suite; GnuTLS has all six (E3, K3, M22). */
         if (pl->opt->with_gnutls && has(name, "_CAMELLIA_") && has(name, "_GCM_"))
             e->probe.backend = "gnutls";
@@ -304,10 +246,10 @@ size_t dtp_scan_plan(const struct dtp_scan_options *opt, struct dtp_scan_entry *
         for (size_t i = 0; e && i < dtp_profile_count(); i++) {
             const struct dtp_profile *p = dtp_profile_at(i);
             if (ver >= p->min_version && ver <= p->max_version)
-                append_word(e->listed_by, sizeof e->listed_by, p->key);
+                dtp__append_word(e->listed_by, sizeof e->listed_by, p->key);
         }
         if (e && !e->listed_by[0])
-            fmt(e->listed_by, sizeof e->listed_by, "none");
+            dtp__fmt(e->listed_by, sizeof e->listed_by, "none");
     }
 
     /* Every suite of every row, in table order, each once. */
@@ -330,15 +272,16 @@ size_t dtp_scan_plan(const struct dtp_scan_options *opt, struct dtp_scan_entry *
 
     for (size_t g = 0; g < COUNT(group_table); g++) {
         const char *name = group_table[g][0];
-        e = plan_add(&pl, DTP_PK_GROUP, name, DTP_TLS1_2, DTP_TLS1_3, is_ff_group(name) ? dhe_offer : ecdhe_offer);
+        e = plan_add(&pl, DTP_PK_GROUP, name, DTP_TLS1_2, DTP_TLS1_3,
+                     dtp__group_is_ff(name) ? dhe_offer : ecdhe_offer);
         if (!e)
             break;
         e->probe.groups = group_table[g];
         for (size_t i = 0; i < dtp_profile_count(); i++)
-            if (in_list(dtp_profile_at(i)->groups, name))
-                append_word(e->listed_by, sizeof e->listed_by, dtp_profile_at(i)->key);
+            if (dtp__in_list(dtp_profile_at(i)->groups, name))
+                dtp__append_word(e->listed_by, sizeof e->listed_by, dtp_profile_at(i)->key);
         if (!e->listed_by[0])
-            fmt(e->listed_by, sizeof e->listed_by, "none");
+            dtp__fmt(e->listed_by, sizeof e->listed_by, "none");
     }
 
     /* B3: TLS 1.1 at most, with the SCSV; meaningful when TLS 1.2 is accepted. */
@@ -377,38 +320,11 @@ struct grader {
     size_t n;
     const struct dtp_profile *p;
     const struct dtp_profile_reqs *q;
-    struct dtp_grade *g;
-    int omitted; /* findings counted but not stored (the array was full) */
+    struct dtp__sink sink;
     long long now;
 };
 
-static void add(struct grader *c, const char *req, int level, bool ok, const char *f, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
-static void add(struct grader *c, const char *req, int level, bool ok, const char *f, ...)
-{
-    struct dtp_grade *g = c->g;
-    if (level == DTP_LEVEL_INFO)
-        ok = true; /* info reports, it never fails */
-    if (!ok && level == DTP_LEVEL_SHALL)
-        g->failures++;
-    else if (!ok)
-        g->warnings++;
-    if (g->n + 1 >= DTP_GRADE_MAX_FINDINGS) { /* the last slot says how many were left out */
-        c->omitted++;
-        return;
-    }
-    struct dtp_finding *x = &g->findings[g->n++];
-    fmt(x->req, sizeof x->req, "%s", req ? req : "");
-    x->level = level;
-    x->ok = ok;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(x->evidence, sizeof x->evidence, f, ap);
-    va_end(ap);
-}
+#define add(c, ...) dtp__add(&(c)->sink, __VA_ARGS__)
 
 static const struct dtp_scan_entry *find(const struct grader *c, int kind, const char *param)
 {
@@ -425,28 +341,28 @@ static const char *said(const struct dtp_probe_result *r, char *buf, size_t len)
 {
     switch (r->outcome) {
     case DTP_PROBE_ACCEPTED:
-        fmt(buf, len, "accepted with %s (%s)", r->suite, version_name(r->version));
+        dtp__fmt(buf, len, "accepted with %s (%s)", r->suite, dtp__version_name(r->version));
         break;
     case DTP_PROBE_REFUSED:
         if (r->detail[0]) /* the probe engine names the alert */
-            fmt(buf, len, "refused (%s)", r->detail);
+            dtp__fmt(buf, len, "refused (%s)", r->detail);
         else
-            fmt(buf, len, "refused (alert %d)", r->alert);
+            dtp__fmt(buf, len, "refused (alert %d)", r->alert);
         break;
     case DTP_PROBE_CLOSED:
-        fmt(buf, len, "closed without an alert");
+        dtp__fmt(buf, len, "closed without an alert");
         break;
     case DTP_PROBE_TIMEOUT:
-        fmt(buf, len, "no answer in time");
+        dtp__fmt(buf, len, "no answer in time");
         break;
     case DTP_PROBE_NOT_TLS:
-        fmt(buf, len, "not TLS (%s)", r->detail);
+        dtp__fmt(buf, len, "not TLS (%s)", r->detail);
         break;
     case DTP_PROBE_UNREACHABLE:
-        fmt(buf, len, "unreachable (%s)", r->detail);
+        dtp__fmt(buf, len, "unreachable (%s)", r->detail);
         break;
     default:
-        fmt(buf, len, "not checked (%s)", r->detail);
+        dtp__fmt(buf, len, "not checked (%s)", r->detail);
         break;
     }
     return buf;
@@ -525,24 +441,6 @@ static bool out_of_reach(const struct grader *c, const char *suite)
     return true;
 }
 
-/* Appends an ID ("R17" or "M26/M8") to a "/"-joined list, each token once. */
-static void join_id(char *dst, size_t len, const char *ids)
-{
-    for (const char *t = ids; t && *t;) {
-        size_t tl = strcspn(t, "/");
-        bool seen = false;
-        for (const char *d = dst; *d;) {
-            size_t dl = strcspn(d, "/");
-            seen |= dl == tl && strncmp(d, t, tl) == 0;
-            d += dl + (d[dl] == '/');
-        }
-        size_t n = strlen(dst);
-        if (!seen && n + (n > 0) + tl < len)
-            fmt(dst + n, len - n, "%s%.*s", n ? "/" : "", (int)tl, t);
-        t += tl + (t[tl] == '/');
-    }
-}
-
 /* 1-4: versions. */
 static void rule_versions(struct grader *c)
 {
@@ -592,7 +490,7 @@ static void rule_suite_list(struct grader *c, const struct dtp_req_suites *rs, b
         } else if (accepted(e)) {
             ok++;
             size_t n = strlen(ok_list);
-            fmt(ok_list + n, sizeof ok_list - n, "%s%s", n ? ", " : "", name);
+            dtp__fmt(ok_list + n, sizeof ok_list - n, "%s%s", n ? ", " : "", name);
         } else if (!rs->any && served && out_of_reach(c, name)) {
             add(c, r->id, DTP_LEVEL_INFO, true, "%s not applicable%s", name, cert_hint(c, name));
         } else if (!rs->any) {
@@ -621,49 +519,8 @@ static void rule_suites(struct grader *c)
     rule_suite_list(c, &c->q->recommended, true, "");
 }
 
-/* 7, 8: what the server negotiated that it should not. Classes of a suite
- * by name; a suite in several classes cites each class's ID. */
-struct suite_class {
-    size_t req; /* offset of the struct dtp_req in struct dtp_profile_reqs */
-    bool (*match)(const char *suite);
-};
-static const struct suite_class weak_classes[] = {
-    {offsetof(struct dtp_profile_reqs, weak_null), is_null},  {offsetof(struct dtp_profile_reqs, weak_export), is_export},
-    {offsetof(struct dtp_profile_reqs, weak_anon), is_anon},  {offsetof(struct dtp_profile_reqs, weak_rc4), is_rc4},
-    {offsetof(struct dtp_profile_reqs, weak_des), is_des},    {offsetof(struct dtp_profile_reqs, weak_3des), is_3des},
-};
-static const struct suite_class other_classes[] = {
-    {offsetof(struct dtp_profile_reqs, other_static_rsa), is_static_rsa},
-    {offsetof(struct dtp_profile_reqs, other_cbc), is_cbc},
-    {offsetof(struct dtp_profile_reqs, other_dhe), is_dhe},
-};
-
-static const struct dtp_req *class_req(const struct grader *c, const struct suite_class *k)
-{
-    return (const struct dtp_req *)((const char *)c->q + k->req);
-}
-
-/* The IDs and highest level of the classes a suite is in (all of them
- * when suite is NULL); whether any class matched. */
-static bool classify(const struct grader *c, const struct suite_class *k, size_t nk, const char *suite, char *ids,
-                     size_t len, int *level)
-{
-    bool matched = false;
-    ids[0] = '\0';
-    *level = DTP_LEVEL_INFO;
-    for (size_t i = 0; i < nk; i++) {
-        const struct dtp_req *r = class_req(c, &k[i]);
-        if (suite && !k[i].match(suite))
-            continue;
-        matched = true;
-        if (r->id) {
-            join_id(ids, len, r->id);
-            *level = r->level > *level ? r->level : *level;
-        }
-    }
-    return matched;
-}
-
+/* 7, 8: what the server negotiated that it should not, by the classes of
+ * each suite (a suite in several classes cites each class's ID). */
 static void rule_negotiated_suites(struct grader *c)
 {
     char buf[400], ids[16];
@@ -680,52 +537,28 @@ static void rule_negotiated_suites(struct grader *c)
             continue;
         /* "in TLSv1.2 (suite probe)", "in TLSv1.1 (version probe TLSv1.1)" */
         if (accepted(e))
-            fmt(buf, sizeof buf, "in %s (%s probe%s%s)", version_name(e->result.version), dtp_probe_kind_name(e->kind),
-                e->param[0] && strcmp(e->param, s) != 0 ? " " : "", strcmp(e->param, s) != 0 ? e->param : "");
+            dtp__fmt(buf, sizeof buf, "in %s (%s probe%s%s)", dtp__version_name(e->result.version),
+                     dtp_probe_kind_name(e->kind), e->param[0] && strcmp(e->param, s) != 0 ? " " : "",
+                     strcmp(e->param, s) != 0 ? e->param : "");
         const char *how = buf;
-        if (classify(c, weak_classes, COUNT(weak_classes), s, ids, sizeof ids, &level)) {
-            if (!ids[0])
-                continue;
-            if (!accepted(e))
-                not_checked(c, ids, e, s);
-            else {
-                weak_bad++;
-                add(c, ids, level, false, "%s accepted %s", s, how);
-            }
+        int place = dtp__suite_place(c->p, s, ids, sizeof ids, &level);
+        if (place == DTP__IN_ROW || !ids[0])
             continue;
-        }
-        if (row_offers_suite(c->p, s))
-            continue;
-        const struct dtp_req *allowed = &c->q->allowed.req;
-        if (allowed->id && in_list(c->q->allowed.suites, s)) {
+        if (place == DTP__ALLOWED_SUITE) {
             if (accepted(e))
-                add(c, allowed->id, allowed->level, true, "%s accepted %s: allowed, not in the profile's suites", s,
-                    how);
-            continue;
-        }
-        if (!classify(c, other_classes, COUNT(other_classes), s, ids, sizeof ids, &level) && c->q->other.id) {
-            fmt(ids, sizeof ids, "%s", c->q->other.id);
-            level = c->q->other.level;
-        }
-        if (!ids[0])
-            continue;
-        if (!accepted(e))
+                add(c, ids, level, true, "%s accepted %s: allowed, not in the profile's suites", s, how);
+        } else if (!accepted(e)) {
             not_checked(c, ids, e, s);
-        else {
+        } else if (place == DTP__WEAK_SUITE) {
+            weak_bad++;
+            add(c, ids, level, false, "%s accepted %s", s, how);
+        } else {
             other_bad += level > DTP_LEVEL_INFO;
             add(c, ids, level, false, "%s accepted %s: not in the profile's suites%s", s, how,
                 level == DTP_LEVEL_INFO ? " (of similar strength)" : "");
         }
     }
-    if (!weak_bad && classify(c, weak_classes, COUNT(weak_classes), NULL, ids, sizeof ids, &level) && ids[0])
-        add(c, ids, level, true, "no NULL, export, anonymous, RC4, DES or 3DES suite accepted");
-    classify(c, other_classes, COUNT(other_classes), NULL, ids, sizeof ids, &level);
-    if (c->q->other.id) {
-        join_id(ids, sizeof ids, c->q->other.id);
-        level = c->q->other.level > level ? c->q->other.level : level;
-    }
-    if (!other_bad && ids[0])
-        add(c, ids, level, true, "no suite outside the profile's lists accepted");
+    dtp__suite_classes_ok(&c->sink, c->q, weak_bad, other_bad, "accepted");
 }
 
 /* 9: ephemeral key sizes: the DH group a server picks for a DHE suite,
@@ -737,7 +570,7 @@ static void rule_key_exchange(struct grader *c)
     for (size_t i = 0; i < c->n; i++) {
         const struct dtp_scan_entry *e = &c->entries[i];
         const struct dtp_probe_result *r = &e->result;
-        if (e->kind == DTP_PK_SUITE && is_dhe(e->param) && accepted(e) && r->group_bits > 0 && dh->id) {
+        if (e->kind == DTP_PK_SUITE && dtp__suite_is_dhe(e->param) && accepted(e) && r->group_bits > 0 && dh->id) {
             dh_seen++;
             if (r->group_bits < c->p->min_dhe_bits) {
                 dh_bad++;
@@ -748,7 +581,7 @@ static void rule_key_exchange(struct grader *c)
         if (e->kind != DTP_PK_GROUP)
             continue;
         const char *g = accepted(e) && r->group[0] ? r->group : e->param;
-        bool ff = is_ff_group(g);
+        bool ff = dtp__group_is_ff(g);
         const struct dtp_req *q = ff ? dh : ec;
         if (!q->id || (!accepted(e) && r->outcome != DTP_PROBE_LOCAL))
             continue;
@@ -852,9 +685,9 @@ static void rule_client_auth(struct grader *c)
         return;
     bool never = accepted(e) && !e->result.cert_requested && !(accepted(pre) && pre->result.cert_requested);
     if (e->result.outcome == DTP_PROBE_REFUSED)
-        fmt(buf, sizeof buf, "required: a client without one is %s", said(&e->result, how, sizeof how));
+        dtp__fmt(buf, sizeof buf, "required: a client without one is %s", said(&e->result, how, sizeof how));
     else if (accepted(e))
-        fmt(buf, sizeof buf, "%s", never ? "never requested" : "requested but optional");
+        dtp__fmt(buf, sizeof buf, "%s", never ? "never requested" : "requested but optional");
     else
         said(&e->result, buf, sizeof buf);
     add(c, id, r->id ? r->level : DTP_LEVEL_INFO, !never, "client certificate %s", buf);
@@ -886,7 +719,7 @@ static void rule_certificate(struct grader *c)
                                                    : NULL;
         int min = rsa ? p->min_rsa_bits : p->min_ec_bits;
         if (k && k->id && (rsa || ec)) {
-            join_id(key_ids, sizeof key_ids, k->id);
+            dtp__join_id(key_ids, sizeof key_ids, k->id);
             key_level = k->level > key_level ? k->level : key_level;
             if (x->key_bits < min) {
                 key_bad++;
@@ -898,7 +731,7 @@ static void rule_certificate(struct grader *c)
          * certificates), never a self-signature (Q4; R32, M31). */
         const struct dtp_req *h = &q->cert_hash;
         if (h->id && p->min_cert_hash_bits > 0 && (i == 0 || p->check_chain) && !x->self_signed) {
-            join_id(hash_ids, sizeof hash_ids, h->id);
+            dtp__join_id(hash_ids, sizeof hash_ids, h->id);
             if (x->sig_hash_bits > 0 && x->sig_hash_bits < p->min_cert_hash_bits) {
                 hash_bad++;
                 add(c, h->id, h->level, false, "%s %s signed with %s (minimum %d bits)", role, x->subject, x->sig_hash,
@@ -972,7 +805,7 @@ static bool unreachable(struct grader *c)
     }
     if (reached)
         return false;
-    c->g->unreachable = true;
+    c->sink.g->unreachable = true;
     if (!tried)
         add(c, "", DTP_LEVEL_SHALL, false, "no probe reached the server: %s",
             local ? local->detail : "the scan is empty");
@@ -992,11 +825,11 @@ void dtp_grade(const struct dtp_scan_entry *entries, size_t n, const struct dtp_
 {
     if (!out)
         return;
-    memset(out, 0, sizeof *out);
-    out->profile = profile;
+    struct grader c = {entries, entries ? n : 0, profile, profile ? &profile->reqs : NULL, {NULL, 0},
+                       (long long)time(NULL)};
+    dtp__sink_begin(&c.sink, out, profile);
     if (!profile)
         return; /* conforms stays false */
-    struct grader c = {entries, entries ? n : 0, profile, &profile->reqs, out, 0, (long long)time(NULL)};
     if (!unreachable(&c)) {
         static void (*const rules[])(struct grader *) = {rule_versions,  rule_suites,      rule_negotiated_suites,
                                                          rule_key_exchange, rule_features, rule_client_auth,
@@ -1004,13 +837,5 @@ void dtp_grade(const struct dtp_scan_entry *entries, size_t n, const struct dtp_
         for (size_t i = 0; i < COUNT(rules); i++)
             rules[i](&c);
     }
-    if (c.omitted) {
-        struct dtp_finding *x = &out->findings[out->n++];
-        memset(x, 0, sizeof *x);
-        x->level = DTP_LEVEL_INFO;
-        x->ok = true;
-        fmt(x->evidence, sizeof x->evidence, "%d more findings not listed (counted in failures and warnings)",
-            c.omitted);
-    }
-    out->conforms = !out->unreachable && out->failures == 0;
+    dtp__sink_end(&c.sink);
 }

@@ -13,6 +13,11 @@
  *             R8, M26, ...), "shall" items as failures and "should" items
  *             as warnings.
  *
+ * Client mode turns it around: a server context records each ClientHello
+ * it receives (dtp_config.on_client_hello in dtp.h) into a struct
+ * dtp_client_hello, and dtp_grade_client() grades what the client offered
+ * against each profile, with the same findings.
+ *
  * The requirement IDs a finding cites come from the profile row
  * (struct dtp_profile_reqs in dtp.h), so the checker and the profiles can
  * never disagree. Plain C, no global state; results live in the caller's
@@ -209,6 +214,74 @@ struct dtp_grade {
  * so the verdict says what was checked as well as what failed. */
 DTP_API void dtp_grade(const struct dtp_scan_entry *entries, size_t n, const struct dtp_profile *profile,
                        struct dtp_grade *out);
+
+/* ------------------------------------------------------------------ */
+/* 4. Client mode: what a client offered, and its grade                 */
+
+/* One entry of a ClientHello list: the 2-byte wire code and its IANA name
+ * (suite, group or SignatureScheme) from the library's constant tables
+ * (valid as long as the library is loaded); name NULL for a code the
+ * tables do not know. */
+struct dtp_hello_code {
+    unsigned int code;
+    const char *name;
+    int bits; /* groups: key size (X25519 255, ffdhe2048 2048); signature schemes: the
+                 hash's bits (160 for SHA-1, 0 for EdDSA); 0 unknown or a suite */
+};
+
+#define DTP_HELLO_MAX_SUITES 192
+#define DTP_HELLO_MAX_LIST 48 /* groups, key shares, signature schemes, extensions */
+#define DTP_HELLO_MAX_ALPN 8
+
+/* A ClientHello as the server saw it, before choosing anything. Lists keep
+ * the client's order; GREASE values (RFC 8701) are left out; an entry that
+ * does not fit its array is counted in `dropped` only. */
+struct dtp_client_hello {
+    int legacy_version;         /* ClientHello.legacy_version: DTP_SSL3_0 .. DTP_TLS1_2 */
+    bool has_supported_versions;
+    size_t n_versions;
+    int versions[16];           /* supported_versions (TLS 1.3 clients), in order */
+    size_t n_suites;
+    struct dtp_hello_code suites[DTP_HELLO_MAX_SUITES]; /* without the two SCSVs below */
+    bool fallback_scsv;         /* TLS_FALLBACK_SCSV, 0x56,0x00 (RFC 7507): a fallback retry */
+    bool renegotiation_scsv;    /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV, 0x00,0xFF (RFC 5746) */
+    size_t n_compression;
+    unsigned char compression[16]; /* compression methods: 0 null, 1 DEFLATE */
+    bool has_groups;
+    size_t n_groups;
+    struct dtp_hello_code groups[DTP_HELLO_MAX_LIST];     /* supported_groups */
+    bool has_key_shares;
+    size_t n_key_shares;
+    struct dtp_hello_code key_shares[DTP_HELLO_MAX_LIST]; /* key_share: the groups of the shares */
+    bool has_sigalgs;
+    size_t n_sigalgs;
+    struct dtp_hello_code sigalgs[DTP_HELLO_MAX_LIST];    /* signature_algorithms */
+    bool has_point_formats;
+    size_t n_point_formats;
+    unsigned char point_formats[8]; /* ec_point_formats: 0 uncompressed, 1, 2 compressed */
+    char sni[256];              /* server_name's host_name; "" none */
+    size_t n_alpn;
+    char alpn[DTP_HELLO_MAX_ALPN][32]; /* application_layer_protocol_negotiation */
+    bool ems;                   /* extended_master_secret (RFC 7627) */
+    bool renegotiation_info;    /* renegotiation_info extension (RFC 5746) */
+    bool encrypt_then_mac;      /* RFC 7366 */
+    bool session_ticket;        /* a session_ticket extension (empty or a ticket) */
+    bool psk;                   /* pre_shared_key: a TLS 1.3 resumption attempt */
+    bool early_data;            /* 0-RTT offered */
+    size_t n_extensions;
+    unsigned int extensions[DTP_HELLO_MAX_LIST]; /* types in order (OpenSSL reports those it knows) */
+    size_t dropped;
+};
+
+/* Grades a ClientHello against one profile: the versions, suites, groups,
+ * signature schemes and extensions a client of that profile offers, each
+ * finding citing the row's requirement ID (reqs and reqs.client in
+ * dtp.h). handshake_completed false (the checker could not finish the
+ * handshake with what was offered) adds an info finding; the grade is the
+ * hello's either way. hello NULL: no ClientHello was seen, no verdict
+ * (out->unreachable). */
+DTP_API void dtp_grade_client(const struct dtp_client_hello *hello, bool handshake_completed,
+                              const struct dtp_profile *profile, struct dtp_grade *out);
 
 #ifdef __cplusplus
 }

@@ -63,23 +63,59 @@ struct dtp_req_suites {
     bool any; /* true: at least one of them accepted (E3); false: each one */
 };
 
+/* What a ClientHello is held to under this profile (dtp_grade_client in
+ * dtp/check.h) where a client's rule differs from a server's; the rules
+ * that read the same for both roles are the members of struct
+ * dtp_profile_reqs marked "client:". "Offered" means listed in the
+ * ClientHello. A NULL id: the rule does not apply. */
+struct dtp_client_reqs {
+    struct dtp_req tls12; /* TLS 1.2 offered (B1, N2, E2, K2, R3); info where TLS 1.3 alone
+                             is enough (M33) */
+    struct dtp_req tls13; /* TLS 1.3 offered (R5, M34): info, since one hello cannot tell
+                             whether the client has TLS 1.3 */
+    /* When TLS 1.2 is offered: each of these offered (B1, N2, E2, K2, R21),
+     * or with any one of them (M24). */
+    struct dtp_req_suites required_tls12;
+    /* When TLS 1.3 is offered: each (R28) or one (M19) of these offered. */
+    struct dtp_req_suites required_tls13;
+    struct dtp_req first_suite; /* the first TLS 1.2 suite offered is the row's
+                                   tls12_client_order[0] (R23) */
+    struct dtp_req fallback;    /* TLS_FALLBACK_SCSV sent, i.e. a retry with a lower version:
+                                   info where allowed (B3), else a violation (R9) */
+    struct dtp_req_suites groups; /* these groups (names, not suites) each offered (R26) */
+    struct dtp_req point_formats; /* ec_point_formats, if sent, lists only uncompressed (R26) */
+    struct dtp_req sigalgs_sha256; /* a TLS 1.2 offer asks for SHA-256 signatures (R33) */
+    struct dtp_req sigalgs_weak;   /* no SHA-1 or MD5 signature scheme offered (R32, M10);
+                                      info where TLS 1.0/1.1 need them (B2) */
+    struct dtp_req sigalgs_outside; /* no other scheme than the row's sigalgs offered (M12,
+                                       M14), SHA-1 and MD5 left to sigalgs_weak */
+    struct dtp_req early_data;     /* no 0-RTT early_data offered (R41) */
+    struct dtp_req sni;            /* SNI, when sent, is a DNS name, never an IP address
+                                      literal (R38, Q9); none sent: info */
+};
+
 /* What a server scan holds a server to under this profile, one member per
  * rule of dtp_grade, so the grader never asks which profile it grades.
  * "Accepted" means a probe offering only that version, suite or group
- * completed a handshake. */
+ * completed a handshake. Members marked "client:" are also what
+ * dtp_grade_client holds a ClientHello to; `client` has the client-only
+ * rules. */
 struct dtp_profile_reqs {
-    struct dtp_req ssl3;            /* SSL 3.0 refused (C2, R7, M37) */
+    struct dtp_req ssl3;            /* SSL 3.0 refused (C2, R7, M37); client: not offered */
     struct dtp_req old_versions;    /* TLS 1.0 and 1.1 refused (N1, E1, K1, R8, M37); info
-                                       where they are an allowed downgrade (B2, B6) */
+                                       where they are an allowed downgrade (B2, B6);
+                                       client: not offered */
     struct dtp_req tls12;           /* TLS 1.2 accepted (B1, N2, E2, K2, R3, M32) */
-    struct dtp_req tls13_refused;   /* TLS 1.3 refused (E4) */
+    struct dtp_req tls13_refused;   /* TLS 1.3 refused (E4); client: not offered */
     struct dtp_req tls13_required;  /* TLS 1.3 accepted (M32) */
     struct dtp_req tls13_preferred; /* a server that accepts TLS 1.3 picks it when the client
                                        offers 1.2 and 1.3 (R6, M35) */
     struct dtp_req_suites required_tls12; /* each accepted alone (B1, N2, E2, K2, R21, M21 less M22) */
     struct dtp_req_suites required_tls13; /* each accepted alone, when TLS 1.3 is accepted (R28, M18) */
-    struct dtp_req_suites recommended;    /* should be accepted: one of (E3) or each of (K3) */
-    /* Weak suites never accepted, by class (C3, B4, R13-R16, M5, M7, M9, M12, M13). */
+    struct dtp_req_suites recommended;    /* should be accepted: one of (E3) or each of (K3);
+                                             client: offered */
+    /* Weak suites never accepted, by class (C3, B4, R13-R16, M5, M7, M9, M12, M13);
+     * client: never offered. */
     struct dtp_req weak_null;   /* NULL cipher (TLS_*_WITH_NULL_*) */
     struct dtp_req weak_export; /* export grade (TLS_*_EXPORT_*) */
     struct dtp_req weak_anon;   /* anonymous key exchange (TLS_*_anon_*) */
@@ -88,22 +124,27 @@ struct dtp_profile_reqs {
     struct dtp_req weak_3des;   /* 3DES */
     /* Other accepted suites that none of tls12_suites, fallback_suites,
      * tls13_suites and allowed lists, by class; a suite in several classes
-     * cites each class's ID (B2, N3, E4, K5, R1, R17, R20, R22, M5, M8, M26). */
+     * cites each class's ID (B2, N3, E4, K5, R1, R17, R20, R22, M5, M8, M26).
+     * Client: the same classes for suites offered outside those lists. */
     struct dtp_req other_static_rsa; /* RSA key transport (TLS_RSA_*) */
     struct dtp_req other_cbc;        /* CBC mode */
     struct dtp_req other_dhe;        /* TLS_DHE_* */
     struct dtp_req other;            /* any other suite */
     /* Suites the row does not offer that the standard still allows a
-     * server (M25): reported as info, never a violation. */
+     * server (M25): reported as info, never a violation. Client: the same. */
     struct dtp_req_suites allowed;
     /* Ephemeral keys below min_dhe_bits / min_ecdhe_bits accepted or
-     * chosen by the server (B5, E5, R29, R30, M15, M17). */
+     * chosen by the server (B5, E5, R29, R30, M15, M17); client: no group
+     * below them offered (X25519 counts 255 bits). */
     struct dtp_req dh_size;
     struct dtp_req ec_size;
     struct dtp_req fallback_scsv; /* TLS_FALLBACK_SCSV below the server's best refused (B3) */
-    struct dtp_req compression;   /* TLS compression never chosen (C4, R34) */
-    struct dtp_req renegotiation; /* renegotiation_info acknowledged in TLS <= 1.2 (C5, R35) */
-    struct dtp_req ems;           /* extended_master_secret in TLS 1.2 (R36) */
+    struct dtp_req compression;   /* TLS compression never chosen (C4, R34); client: only
+                                     the null method offered */
+    struct dtp_req renegotiation; /* renegotiation_info acknowledged in TLS <= 1.2 (C5, R35);
+                                     client: the extension or the SCSV sent */
+    struct dtp_req ems;           /* extended_master_secret in TLS 1.2 (R36); client: offered
+                                     with TLS 1.2 */
     struct dtp_req sha1_sigalgs;  /* a client offering only SHA-1 signatures refused (R32, M10) */
     struct dtp_req client_auth;   /* the server requests a client certificate (R44, M38);
                                      NULL: reported as info */
@@ -118,7 +159,8 @@ struct dtp_profile_reqs {
     struct dtp_req chain_ec;
     struct dtp_req cert_hash;
     struct dtp_req alpn; /* the profile's ALPN id selected, a foreign list refused with
-                            no_application_protocol (R39) */
+                            no_application_protocol (R39); client: offered */
+    struct dtp_client_reqs client;
 };
 
 struct dtp_profile {
@@ -293,6 +335,10 @@ enum dtp_verify {
 enum dtp_log_level { DTP_LOG_ERROR = 0, DTP_LOG_WARN = 1, DTP_LOG_INFO = 2, DTP_LOG_DEBUG = 3 };
 typedef void (*dtp_log_fn)(void *user, int level, const char *message);
 
+/* A ClientHello as a server received it (dtp/check.h). */
+struct dtp_client_hello;
+typedef void (*dtp_client_hello_fn)(void *user, const struct dtp_client_hello *hello);
+
 struct dtp_config {
     const struct dtp_profile *profile; /* required */
     /* TLS backend: "openssl" (NULL: the default) or "gnutls" where built
@@ -330,6 +376,13 @@ struct dtp_config {
      * a TLS 1.3 suite left, TLS 1.3 is off, and without a TLS 1.2 one, TLS
      * 1.2 is. NULL: every suite of the profile. */
     const char *const *suites;
+    /* Server role, OpenSSL backend only (else DTP_R_CONFIG_INVALID): called
+     * with each ClientHello received, before the server chooses anything
+     * and whether or not the handshake then completes; a client that
+     * answers a HelloRetryRequest sends a second one. The hello lives for
+     * the call only. Runs inside the handshake: keep it short. */
+    dtp_client_hello_fn on_client_hello;
+    void *on_client_hello_user;
 };
 
 typedef struct dtp_ctx dtp_ctx;
