@@ -409,17 +409,46 @@ static const struct dtp_probe_result *chain_source(const struct grader *c)
     return NULL;
 }
 
-/* Why a suite the server refused may be out of its reach: its
- * certificate's key type. */
+/* The server's distinct certificate chains, the preferred probe's first:
+ * a server may hold one certificate per key type (RSA and EC) and present
+ * each with the suites of its type, so every one is graded (16). */
+#define MAX_CHAINS 4
+static size_t chains(const struct grader *c, const struct dtp_probe_result *out[MAX_CHAINS])
+{
+    size_t n = 0;
+    const struct dtp_probe_result *first = chain_source(c);
+    if (first)
+        out[n++] = first;
+    for (size_t i = 0; first && i < c->n && n < MAX_CHAINS; i++) {
+        const struct dtp_probe_result *r = &c->entries[i].result;
+        if (!accepted(&c->entries[i]) || r->chain_len == 0)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = strcmp(out[k]->chain[0].subject, r->chain[0].subject) == 0 &&
+                   strcmp(out[k]->chain[0].key_type, r->chain[0].key_type) == 0 &&
+                   out[k]->chain[0].key_bits == r->chain[0].key_bits &&
+                   strcmp(out[k]->chain[0].sig_hash, r->chain[0].sig_hash) == 0;
+        if (!seen)
+            out[n++] = r;
+    }
+    return n;
+}
+
+/* Why a suite the server refused may be out of its reach: no certificate
+ * of the suite's key type among those it presented. */
 static const char *cert_hint(const struct grader *c, const char *suite)
 {
-    const struct dtp_probe_result *r = chain_source(c);
-    if (!r)
-        return "";
-    bool rsa = strncmp(r->chain[0].key_type, "RSA", 3) == 0, ec = strcmp(r->chain[0].key_type, "EC") == 0;
-    if (rsa && has(suite, "_ECDSA_"))
+    const struct dtp_probe_result *all[MAX_CHAINS];
+    size_t n = chains(c, all);
+    bool rsa = false, ec = false;
+    for (size_t k = 0; k < n; k++) {
+        rsa |= strncmp(all[k]->chain[0].key_type, "RSA", 3) == 0;
+        ec |= strcmp(all[k]->chain[0].key_type, "EC") == 0;
+    }
+    if (rsa && !ec && has(suite, "_ECDSA_"))
         return " (an ECDSA suite: the server's certificate is RSA)";
-    if (ec && (has(suite, "_ECDHE_RSA_") || has(suite, "_DHE_RSA_")))
+    if (ec && !rsa && (has(suite, "_ECDHE_RSA_") || has(suite, "_DHE_RSA_")))
         return " (an RSA suite: the server's certificate is EC)";
     return "";
 }
@@ -693,18 +722,11 @@ static void rule_client_auth(struct grader *c)
     add(c, id, r->id ? r->level : DTP_LEVEL_INFO, !never, "client certificate %s", buf);
 }
 
-/* 16: the server's certificates. */
-static void rule_certificate(struct grader *c)
+/* 16: one chain the server presented. */
+static void grade_chain(struct grader *c, const struct dtp_probe_result *r)
 {
     const struct dtp_profile *p = c->p;
     const struct dtp_profile_reqs *q = c->q;
-    const struct dtp_probe_result *r = chain_source(c);
-    if (!r) {
-        const char *id = q->cert_rsa.id ? q->cert_rsa.id : q->cert_ec.id;
-        if (id)
-            add(c, id, DTP_LEVEL_INFO, true, "not checked: no handshake showed the server's certificate");
-        return;
-    }
     size_t n = r->chain_len < DTP_PROBE_MAX_CHAIN ? r->chain_len : DTP_PROBE_MAX_CHAIN;
     char key_ids[16] = "", hash_ids[16] = "";
     int key_bad = 0, hash_bad = 0, key_level = DTP_LEVEL_INFO;
@@ -754,6 +776,21 @@ static void rule_certificate(struct grader *c)
             r->verify_result);
     else if (r->verify_result == 0)
         add(c, "", DTP_LEVEL_INFO, true, "the server's chain verifies against the given CA");
+}
+
+/* 16: the server's certificates, every chain it presented. */
+static void rule_certificate(struct grader *c)
+{
+    const struct dtp_probe_result *all[MAX_CHAINS];
+    size_t n = chains(c, all);
+    if (n == 0) {
+        const char *id = c->q->cert_rsa.id ? c->q->cert_rsa.id : c->q->cert_ec.id;
+        if (id)
+            add(c, id, DTP_LEVEL_INFO, true, "not checked: no handshake showed the server's certificate");
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        grade_chain(c, all[k]);
 }
 
 /* 17: ALPN (R39): the profile's id selected, a foreign list refused with

@@ -404,6 +404,32 @@ static int sha1_leaf_under_b13(void)
     return 0;
 }
 
+/* A server with two certificates presents each with the suites of its key
+ * type: both chains are graded, not only the preferred probe's (16). */
+static int every_chain_graded(void)
+{
+    struct dtp_scan_entry *e = alloc_entries();
+    struct dtp_grade g;
+    CHECK(e);
+    const struct dtp_profile *b13 = get("bcp195-8996-mod");
+    size_t n = perfect(b13, e);
+    for (size_t i = 0; i < n; i++) {
+        struct dtp_cert_info *leaf = &e[i].result.chain[0];
+        if (e[i].kind == DTP_PK_SUITE && strstr(e[i].param, "_ECDHE_RSA_")) {
+            snprintf(leaf->sig_hash, sizeof leaf->sig_hash, "SHA1"); /* the RSA certificate */
+            leaf->sig_hash_bits = 160;
+        } else {
+            snprintf(leaf->key_type, sizeof leaf->key_type, "EC"); /* the EC one, preferred */
+            leaf->key_bits = 256;
+        }
+    }
+    dtp_grade(e, n, b13, &g);
+    CHECK(!g.conforms);
+    CHECK_FINDING(&g, "M31", DTP_LEVEL_SHALL, false);
+    free(e);
+    return 0;
+}
+
 static int no_client_cert_b12(void)
 {
     struct dtp_scan_entry *e = alloc_entries();
@@ -868,7 +894,7 @@ static const struct check_case cases[] = {
     CASE(x25519_under_ex),            CASE(ems_missing_b12),      CASE(all_unreachable),
     CASE(camellia_local_not_checked), CASE(plan_every_suite_once), CASE(plan_entries_complete),
     CASE(plan_deterministic),         CASE(scan_c_has_no_profile_key), CASE(reqs_consistent),
-    CASE(findings_overflow_counted),  CASE(hello_only_weak_suite),
+    CASE(findings_overflow_counted),  CASE(hello_only_weak_suite), CASE(every_chain_graded),
 };
 int main(int argc, char **argv)
 {
