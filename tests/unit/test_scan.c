@@ -6,6 +6,7 @@
 /* tests/unit/check.h and dtp/check.h share the guard DTP_CHECK_H. */
 #undef DTP_CHECK_H
 #include "dtp/check.h"
+#include "profile_data.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -785,25 +786,7 @@ static int plan_deterministic(void)
 }
 
 /* A profile is data: scan.c never names a profile key. */
-static int scan_c_has_no_profile_key(void)
-{
-    FILE *f = fopen(DTP_SCAN_SOURCE, "r");
-    CHECK(f);
-    static char src[1 << 17];
-    size_t len = fread(src, 1, sizeof src - 1, f);
-    fclose(f);
-    CHECK(len > 1000 && len < sizeof src - 1);
-    src[len] = '\0';
-    char quoted[80];
-    for (size_t i = 0; i < dtp_profile_count(); i++) {
-        snprintf(quoted, sizeof quoted, "\"%s\"", dtp_profile_at(i)->key);
-        if (strstr(src, quoted))
-            fprintf(stderr, "scan.c names profile %s\n", quoted);
-        CHECK(!strstr(src, quoted));
-    }
-    CHECK(!strstr(src, "dtp_profile_find"));
-    return 0;
-}
+static int scan_c_has_no_profile_key(void) { return source_names_no_profile(DTP_SCAN_SOURCE); }
 
 /* The reqs of every row: rules that every profile has, levels that agree
  * with the row's other fields, suite lists the row can meet. */
