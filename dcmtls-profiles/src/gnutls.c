@@ -12,6 +12,7 @@
  * roles), so no suite outside the profile is ever negotiated.
  */
 #include "internal.h"
+#include "gnutls_be.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1525,8 +1526,7 @@ static int gt_classify(dtp_conn *conn, enum dtp_io io, int saved_errno, bool in_
 
 /* ---- what was negotiated ------------------------------------------------ */
 
-/* "/C=../O=../CN=.." (OpenSSL's one-line order) from an RFC 4514 DN. */
-static void oneline_dn(const char *rfc, char *out, size_t len)
+void dtp__gt_oneline_dn(const char *rfc, char *out, size_t len)
 {
     const char *parts[32];
     size_t plen[32], n = 0;
@@ -1635,7 +1635,7 @@ static void gt_negotiated(dtp_conn *conn, struct dtp_session_info *in)
         if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0) {
             gnutls_datum_t dn = {NULL, 0};
             if (gnutls_x509_crt_get_dn3(crt, &dn, GNUTLS_X509_DN_FLAG_COMPAT) >= 0 && dn.data)
-                oneline_dn((const char *)dn.data, in->peer_subject, sizeof in->peer_subject);
+                dtp__gt_oneline_dn((const char *)dn.data, in->peer_subject, sizeof in->peer_subject);
             gnutls_free(dn.data);
             const char *type;
             in->peer_key_bits = crt_key_bits(crt, &type);

@@ -10,6 +10,7 @@
  */
 #include "probe_internal.h"
 #include "internal.h"
+#include "gnutls_be.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -472,39 +473,13 @@ static void fill_group(gnutls_session_t s, int version, struct dtp_probe_result 
     gnutls_free(prime.data);
 }
 
-/* "/C=../CN=.." (OpenSSL's one-line order) from an RFC 4514 DN. */
-static void oneline_dn(const char *rfc, char *out, size_t len)
-{
-    const char *parts[32];
-    size_t plen[32], n = 0;
-    const char *start = rfc;
-    for (const char *c = rfc;; c++) {
-        if (*c == '\\' && c[1]) {
-            c++;
-            continue;
-        }
-        if (*c == ',' || *c == '\0') {
-            if (n < 32) {
-                parts[n] = start;
-                plen[n++] = (size_t)(c - start);
-            }
-            if (*c == '\0')
-                break;
-            start = c + 1;
-        }
-    }
-    out[0] = '\0';
-    for (size_t i = n, used = 0; i-- > 0 && used < len;)
-        used += (size_t)snprintf(out + used, len - used, "/%.*s", (int)plen[i], parts[i]);
-}
-
 static void fill_dn(gnutls_x509_crt_t crt, bool issuer, char *out, size_t len)
 {
     gnutls_datum_t dn = {NULL, 0};
     int r = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, GNUTLS_X509_DN_FLAG_COMPAT)
                    : gnutls_x509_crt_get_dn3(crt, &dn, GNUTLS_X509_DN_FLAG_COMPAT);
     if (r >= 0 && dn.data)
-        oneline_dn((const char *)dn.data, out, len);
+        dtp__gt_oneline_dn((const char *)dn.data, out, len);
     gnutls_free(dn.data);
 }
 
