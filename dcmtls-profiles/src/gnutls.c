@@ -753,18 +753,38 @@ struct gt_conn {
 
 static struct gt_conn *GCN(const dtp_conn *conn) { return conn->be_conn; }
 
+ssize_t dtp__gt_send(gnutls_session_t s, int fd, const void *buf, size_t len, int *io_errno)
+{
+    ssize_t n;
+    do
+        n = send(fd, buf, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        *io_errno = errno;
+        gnutls_transport_set_errno(s, errno);
+    }
+    return n;
+}
+
+ssize_t dtp__gt_recv(gnutls_session_t s, int fd, void *buf, size_t len, int *io_errno)
+{
+    ssize_t n;
+    do
+        n = recv(fd, buf, len, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        *io_errno = errno;
+        gnutls_transport_set_errno(s, errno);
+    } else {
+        *io_errno = 0;
+    }
+    return n;
+}
+
 static ssize_t push_fn(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 {
     dtp_conn *conn = ptr;
-    ssize_t n;
-    do
-        n = send(conn->fd, buf, len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        GCN(conn)->io_errno = errno;
-        gnutls_transport_set_errno(GCN(conn)->s, errno);
-    }
-    return n;
+    return dtp__gt_send(GCN(conn)->s, conn->fd, buf, len, &GCN(conn)->io_errno);
 }
 
 /* Follows the record headers of what the peer sends: a 2-byte record of
@@ -801,16 +821,9 @@ static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
     dtp_conn *conn = ptr;
     struct gt_conn *gc = GCN(conn);
-    ssize_t n;
-    do
-        n = recv(conn->fd, buf, len, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        gc->io_errno = errno;
-        gnutls_transport_set_errno(gc->s, errno);
+    ssize_t n = dtp__gt_recv(gc->s, conn->fd, buf, len, &gc->io_errno);
+    if (n < 0)
         return n;
-    }
-    gc->io_errno = 0;
     track_records(conn, buf, (size_t)n);
     /* The peer's first record header: "not TLS at all" (C1). */
     if (!conn->have_first_header && n > 0) {

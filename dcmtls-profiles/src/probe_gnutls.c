@@ -261,32 +261,16 @@ static bool init_credentials(struct dtp__gt_probe *g)
 static ssize_t push_fn(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 {
     struct dtp__gt_probe *g = ptr;
-    ssize_t n;
-    do
-        n = send(g->fd, buf, len, MSG_NOSIGNAL); /* never SIGPIPE */
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        g->io_errno = errno;
-        gnutls_transport_set_errno(g->s, errno);
-    }
-    return n;
+    return dtp__gt_send(g->s, g->fd, buf, len, &g->io_errno);
 }
 
 /* recv, noting the server's first bytes (C1). */
 static ssize_t pull_fn(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
     struct dtp__gt_probe *g = ptr;
-    ssize_t n;
-    do
-        n = recv(g->fd, buf, len, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        g->io_errno = errno;
-        gnutls_transport_set_errno(g->s, errno);
-        return n;
-    }
-    g->io_errno = 0;
-    dtp__probe_seen_bytes(&g->seen, buf, (size_t)n);
+    ssize_t n = dtp__gt_recv(g->s, g->fd, buf, len, &g->io_errno);
+    if (n > 0)
+        dtp__probe_seen_bytes(&g->seen, buf, (size_t)n);
     return n;
 }
 
