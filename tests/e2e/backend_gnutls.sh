@@ -35,8 +35,7 @@ PKI=$DTP_PKI
 
 OUT=$DTP_WORK/out
 mkdir "$OUT"
-mapfile -t SENT < <(find "$DTP_DATA/small" "$DTP_DATA/medium" "$DTP_DATA/tree" -name '*.dcm' -type f | sort)
-[ ${#SENT[@]} -eq 7 ] || dtp_fail "expected 7 fixture objects in $DTP_DATA, found ${#SENT[@]}"
+dtp_fixture_objects
 
 port=$(dtp_free_port)
 dtp_start scp "$DTP_BIN/dtp-storescp" --bind 127.0.0.1 --profile "$PROFILE" --tls-backend "$SCP_BE" \

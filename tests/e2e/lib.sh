@@ -315,6 +315,13 @@ dtp_expect_grep() {
 $(tail -n 40 "$file")"
 }
 
+# dtp_fixture_objects: the 7 DICOM objects of the fixture ($DTP_DATA small,
+# medium, tree) into the array SENT, sorted; fails if there are not 7.
+dtp_fixture_objects() {
+    mapfile -t SENT < <(find "$DTP_DATA/small" "$DTP_DATA/medium" "$DTP_DATA/tree" -name '*.dcm' -type f | sort)
+    [ ${#SENT[@]} -eq 7 ] || dtp_fail "expected 7 fixture objects in $DTP_DATA, found ${#SENT[@]}"
+}
+
 # ----------------------------------------------------------- expectations --
 
 # dtp_expect_session PROFILE KEYTYPE: what a dtp-storescu -> dtp-storescp

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "fixture.h"
 
 struct side {
@@ -69,6 +71,21 @@ static dtp_ctx *mk(struct fx f)
     if (!c)
         fprintf(stderr, "context (%s): reason %d %s\n", f.backend ? f.backend : "openssl", e.code, e.detail);
     return c;
+}
+
+/* The weak-DH peer (B5, E5): a bcp195 server, relaxed, with a 1024-bit DH
+ * group and only DHE, in TLS 1.2. NULL if it cannot be made. */
+static inline dtp_ctx *weak_dh_server(void)
+{
+    struct fx sf = SERVER("bcp195", "rsa");
+    sf.dh = "dh1024.pem";
+    sf.relax = true;
+    dtp_ctx *sctx = mk(sf);
+    if (sctx) {
+        SSL_CTX_set_cipher_list(dtp_ctx_ssl_ctx(sctx), "DHE-RSA-AES128-GCM-SHA256");
+        SSL_CTX_set_max_proto_version(dtp_ctx_ssl_ctx(sctx), TLS1_2_VERSION);
+    }
+    return sctx;
 }
 
 #define DETAIL(side) dtp_conn_error((side).conn)->detail
