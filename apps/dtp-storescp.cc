@@ -10,6 +10,7 @@
  * directory and renamed only once complete.
  */
 #include "common.h"
+#include "store.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -36,8 +37,6 @@
 static OFLogger logger = OFLog::getLogger("dtp.apps.storescp");
 
 static volatile sig_atomic_t stopRequested = 0;
-/* Child only: the temporary file being written, removed if we are killed. */
-static char inFlightPath[PATH_MAX];
 
 static void onStopSignal(int) { stopRequested = 1; }
 /* Its only job is to interrupt poll() so a finished association is reaped
@@ -46,8 +45,7 @@ static void onChildExit(int) {}
 
 static void onChildTerm(int)
 {
-    if (inFlightPath[0])
-        unlink(inFlightPath);
+    dtpStoreAbandon();
     _exit(DTP_EXIT_TRANSFER);
 }
 
@@ -58,73 +56,6 @@ static const char *const transferSyntaxes[] = {
     UID_JPEGProcess14SV1TransferSyntax,     UID_JPEGLSLosslessTransferSyntax,
     UID_JPEGLSLossyTransferSyntax,          UID_JPEG2000LosslessOnlyTransferSyntax,
     UID_JPEG2000TransferSyntax,             UID_RLELosslessTransferSyntax};
-
-class StoreSCP : public DcmSCP
-{
-public:
-    explicit StoreSCP(const OFString &outDir) : stored(0), failed(0), bytes(0), outDir_(outDir), counter_(0) {}
-    unsigned long stored, failed;
-    unsigned long long bytes;
-
-protected:
-    /* One association per process (the listener forks per connection). */
-    virtual OFBool stopAfterCurrentAssociation() { return OFTrue; }
-    virtual OFBool stopAfterConnectionTimeout() { return OFTrue; }
-
-    virtual void notifyAssociationRequest(const T_ASC_Parameters &params, DcmSCPActionType &desiredAction)
-    {
-        OFLOG_INFO(logger, "association request from " << params.DULparams.callingAPTitle << " at "
-                                                        << params.DULparams.callingPresentationAddress);
-        DcmSCP::notifyAssociationRequest(params, desiredAction);
-    }
-
-    virtual OFCondition handleIncomingCommand(T_DIMSE_Message *msg, const DcmPresentationContextInfo &info)
-    {
-        if (msg->CommandField != DIMSE_C_STORE_RQ)
-            return DcmSCP::handleIncomingCommand(msg, info); /* C-ECHO and refusals */
-        T_DIMSE_C_StoreRQ &req = msg->msg.CStoreRQ;
-        const char *modality = dcmSOPClassUIDToModality(req.AffectedSOPClassUID, "UN");
-        OFString finalName, tmpName;
-        char tmp[64];
-        snprintf(tmp, sizeof tmp, ".dtp-%ld-%lu.part", OFstatic_cast(long, getpid()), ++counter_);
-        OFStandard::combineDirAndFilename(tmpName, outDir_, tmp, OFTrue);
-        OFStandard::combineDirAndFilename(finalName, outDir_,
-                                          OFString(modality) + "." + req.AffectedSOPInstanceUID, OFTrue);
-        OFStandard::strlcpy(inFlightPath, tmpName.c_str(), sizeof inFlightPath);
-        OFCondition cond = receiveSTORERequest(req, info.presentationContextID, tmpName);
-        if (cond.bad()) {
-            /* The object in flight is discarded; completed ones stay. */
-            unlink(tmpName.c_str());
-            inFlightPath[0] = '\0';
-            ++failed;
-            OFLOG_ERROR(logger, "receiving " << req.AffectedSOPInstanceUID << " failed, object discarded: " << cond.text());
-            return cond;
-        }
-        Uint16 status = STATUS_Success;
-        off_t size = 0;
-        {
-            struct stat st;
-            if (stat(tmpName.c_str(), &st) == 0)
-                size = st.st_size;
-        }
-        if (rename(tmpName.c_str(), finalName.c_str()) != 0) {
-            OFLOG_ERROR(logger, "cannot store " << finalName << ": " << strerror(errno));
-            unlink(tmpName.c_str());
-            status = STATUS_STORE_Refused_OutOfResources;
-            ++failed;
-        } else {
-            ++stored;
-            bytes += OFstatic_cast(unsigned long long, size);
-            OFLOG_INFO(logger, "stored " << finalName << " (" << size << " bytes)");
-        }
-        inFlightPath[0] = '\0';
-        return sendSTOREResponse(info.presentationContextID, req, status);
-    }
-
-private:
-    OFString outDir_;
-    unsigned long counter_;
-};
 
 /* Serves one association on an accepted socket; returns the exit code. */
 static int serveOne(int fd, const char *peer, DtpTransportLayer *layer, const OFString &outDir, const char *aet,
@@ -138,7 +69,7 @@ static int serveOne(int fd, const char *peer, DtpTransportLayer *layer, const OF
 
     dcmExternalSocketHandle.set(fd);
     dcmDisableGethostbyaddr.set(OFTrue);
-    StoreSCP scp(outDir);
+    StoreSCP scp(outDir, OFTrue);
     scp.setPort(port);
     scp.setAETitle(aet);
     scp.setRespondWithCalledAETitle(OFTrue);
@@ -182,24 +113,6 @@ static int serveOne(int fd, const char *peer, DtpTransportLayer *layer, const OF
     return DTP_EXIT_OK;
 }
 
-/* Removes temporary files a killed child left behind (".dtp-PID-*"). */
-static void sweepChildFiles(const OFString &outDir, pid_t pid)
-{
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, ".dtp-%ld-", OFstatic_cast(long, pid));
-    DIR *d = opendir(outDir.c_str());
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-            OFString path;
-            OFStandard::combineDirAndFilename(path, outDir, e->d_name, OFTrue);
-            unlink(path.c_str());
-        }
-    closedir(d);
-}
-
 /* Reaps finished association processes; counts them and keeps the worst
  * (highest) exit code, for --exit-after. */
 struct Reaped {
@@ -218,7 +131,7 @@ static void reapChildren(const OFString &outDir, std::set<pid_t> &children, OFBo
         int code;
         if (WIFSIGNALED(status)) {
             OFLOG_WARN(logger, "association process " << pid << " killed by signal " << WTERMSIG(status));
-            sweepChildFiles(outDir, pid);
+            dtpStoreSweepPid(outDir, pid);
             code = DTP_EXIT_TRANSFER;
         } else {
             code = WEXITSTATUS(status);
