@@ -13,7 +13,8 @@
 DtpTlsOptions::DtpTlsOptions()
     : enabled(OFFalse), keyFile(NULL), certFile(NULL), profileKey("bcp195-8996"), caFile(NULL), caDir(NULL),
       crlFile(NULL), dhFile(NULL), passwordSpec(NULL), verify(DTP_VERIFY_REQUIRE), relaxKeySizes(OFFalse), allowNoEms(OFFalse),
-      handshakeTimeoutMs(15000), backend(NULL), keylogFile(NULL), sessionFile(NULL)
+      handshakeTimeoutMs(15000), backend(NULL), keylogFile(NULL), sessionFile(NULL),
+      ticketKeyFile(NULL)
 {
 }
 
@@ -159,6 +160,10 @@ void dtpAddTlsOptions(OFCommandLine &cmd, OFBool server)
     if (!server)
         cmd.addOption("--session-file", 1, "[f]ilename: string",
                       "resume TLS sessions across runs: keep the session\nticket in f (mode 0600; holds session secrets)");
+    if (server)
+        cmd.addOption("--ticket-key-file", 1, "[f]ilename: string",
+                      "session-ticket keys shared by several nodes (R37):\nmode 0600, one line of 64 hex digits per key\n"
+                      "(openssl rand -hex 32), the first one encrypts");
 }
 
 OFString dtpBackendNames()
@@ -302,6 +307,8 @@ void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOpt
         app.checkValue(cmd.getValue(opt.keylogFile));
     if (cmd.findOption("--session-file"))
         app.checkValue(cmd.getValue(opt.sessionFile));
+    if (cmd.findOption("--ticket-key-file"))
+        app.checkValue(cmd.getValue(opt.ticketKeyFile));
     if (cmd.findOption("--cipher", 0, OFCommandLine::FOM_FirstFromLeft)) {
         do {
             const char *name;
@@ -339,12 +346,20 @@ DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &
     if (!opt.enabled)
         return NULL;
     dtp_error err;
-    memset(&err, 0, sizeof err);
-    char password[1024] = "";
-    if (opt.passwordSpec && dtp_read_password(opt.passwordSpec, password, sizeof password, &err) != DTP_OK) {
+    DtpTransportLayer *layer = dtpTryCreateLayer(opt, role, log, err);
+    if (!layer) {
         dtpReportError(log, "TLS configuration", err);
         exit(DTP_EXIT_TLS_CONFIG);
     }
+    return layer;
+}
+
+DtpTransportLayer *dtpTryCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &log, dtp_error &err)
+{
+    memset(&err, 0, sizeof err);
+    char password[1024] = "";
+    if (opt.passwordSpec && dtp_read_password(opt.passwordSpec, password, sizeof password, &err) != DTP_OK)
+        return NULL;
     if (opt.passwordSpec && strncmp(opt.passwordSpec, "pass:", 5) == 0 && password[0])
         OFLOG_WARN(log, "key password given on the command line (+pw) is visible to other users");
 
@@ -366,16 +381,13 @@ DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &
     cfg.backend = opt.backend;
     cfg.keylog_file = opt.keylogFile;
     cfg.session_file = opt.sessionFile;
+    cfg.ticket_key_file = opt.ticketKeyFile;
     cfg.suites = opt.suites.empty() ? NULL : &opt.suites[0];
     cfg.log = logCallback;
     cfg.log_user = &log;
     dtp_ctx *ctx = dtp_ctx_new(&cfg, &err);
     memset(password, 0, sizeof password);
-    if (!ctx) {
-        dtpReportError(log, "TLS configuration", err);
-        exit(DTP_EXIT_TLS_CONFIG);
-    }
-    return new DtpTransportLayer(ctx);
+    return ctx ? new DtpTransportLayer(ctx) : NULL;
 }
 
 /* ---- printing from the tables ---------------------------------------- */
@@ -489,9 +501,11 @@ void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app)
            "algorithms apply to both sides' handshake signatures. Under B.12/B.13 the SCU offers ALPN \"dicom\" and the SCP refuses a client whose\n"
            "ALPN list lacks it (R39); the SCU sends SNI when the peer is named by a DNS name (R38, Q9);\n"
            "TLS 1.2 requires the extended master secret (R36; --allow-no-ems, logged, accepts legacy\n"
-           "peers without it); no 0-RTT data (R41); TLS 1.3 session tickets are encrypted and\n"
-           "authenticated with keys made when the SCP starts, never stored, and expire after\n"
-           "OpenSSL's 2-hour session timeout (R37)."
+           "peers without it); no 0-RTT data (R41). Session tickets (TLS 1.2 and 1.3) are encrypted\n"
+           "and authenticated with keys that rotate at least daily, derived from a secret made when\n"
+           "the SCP starts and never stored, or from the site's --ticket-key-file, which SCP nodes\n"
+           "behind one address share and the site rotates; a ticket is accepted for at most 2 hours\n"
+           "(R37)."
         << OFendl;
     for (size_t i = 0; i < dtp_profile_count(); i++)
         printProfile(out, dtp_profile_at(i));

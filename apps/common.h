@@ -72,6 +72,7 @@ struct DtpTlsOptions {
     const char *backend; /* --tls-backend, NULL: the library's default */
     const char *keylogFile;
     const char *sessionFile;
+    const char *ticketKeyFile; /* server: --ticket-key-file, shared session-ticket keys (R37) */
     /* +cs/--cipher, repeatable: only these suites of the profile (IANA
      * names); NULL-terminated, empty: all of them. */
     OFVector<const char *> suites;
@@ -88,6 +89,9 @@ void dtpParseTlsOptions(OFConsoleApplication &app, OFCommandLine &cmd, DtpTlsOpt
 /* Builds the library context for opt; on failure prints the reason and
  * exits with DTP_EXIT_TLS_CONFIG. Returns NULL when TLS is disabled. */
 DtpTransportLayer *dtpCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &log);
+/* The same for opt.enabled, without exiting: NULL with err set on failure
+ * (a reload keeps its old contexts then). */
+DtpTransportLayer *dtpTryCreateLayer(const DtpTlsOptions &opt, int role, OFLogger &log, dtp_error &err);
 
 /* Prints "E: <what>: reason <code> <NAME>: <message> (<detail>)" and the
  * suggested action. */

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 /* The backends built in, the default first. */
 static const struct dtp_backend *const backends[] = {
     &dtp_backend_openssl,
@@ -81,6 +83,118 @@ bool dtp__save_session_file(const dtp_ctx *ctx, const void *data, size_t len)
         return false;
     }
     return true;
+}
+
+/* memset through a volatile function pointer, which the compiler cannot
+ * prove is memset and drop as a dead store (OPENSSL_cleanse's technique):
+ * for the key file text, which this backend-neutral file reads without a
+ * TLS library at hand. */
+static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
+
+void dtp__wipe(void *p, size_t len)
+{
+    if (p && len)
+        wipe_memset(p, 0, len);
+}
+
+static int hex_value(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* One line of the key file, blanks trimmed: exactly 64 hex digits into a
+ * 32-byte key; false otherwise, saying why in why (never the content). */
+static bool parse_key_line(const char *p, size_t len, unsigned char *key, char *why, size_t why_len)
+{
+    if (len != 2 * DTP_TICKET_SECRET_LEN) {
+        snprintf(why, why_len, "expected 64 hex digits (openssl rand -hex 32), found %zu characters", len);
+        return false;
+    }
+    for (size_t i = 0; i < DTP_TICKET_SECRET_LEN; i++) {
+        int hi = hex_value((unsigned char)p[2 * i]), lo = hex_value((unsigned char)p[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            snprintf(why, why_len, "character %zu is not a hex digit", hi < 0 ? 2 * i + 1 : 2 * i + 2);
+            return false;
+        }
+        key[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return true;
+}
+
+int dtp__read_ticket_keys(const char *path, struct dtp_ticket_secrets *out, struct dtp_error *err)
+{
+    out->n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: not a regular file", path);
+    }
+    /* As ssh with a private key: secrets others can read are not secret,
+     * and keys others can write let them forge tickets (R37). */
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        close(fd);
+        return dtp__set_error(err, DTP_R_TICKET_KEYS,
+                              "%s: mode %04o gives group or others access to ticket keys; chmod 600 it", path,
+                              (unsigned)(st.st_mode & 07777));
+    }
+    if (st.st_size > 65536) {
+        close(fd);
+        return dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: %lld bytes is too large for a ticket key file", path,
+                              (long long)st.st_size);
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    char *text = malloc(cap);
+    if (!text) {
+        close(fd);
+        return dtp__set_error(err, DTP_R_INTERNAL, "out of memory");
+    }
+    ssize_t r = 0;
+    while (len < cap - 1 && ((r = read(fd, text + len, cap - 1 - len)) > 0 || (r < 0 && errno == EINTR)))
+        if (r > 0)
+            len += (size_t)r;
+    int read_errno = r < 0 ? errno : 0;
+    close(fd);
+    text[len] = '\0';
+
+    int rc = read_errno ? dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: %s", path, strerror(read_errno)) : DTP_OK;
+    unsigned line = 0;
+    for (char *p = text; rc == DTP_OK && p < text + len;) {
+        char *end = memchr(p, '\n', (size_t)(text + len - p));
+        char *next = end ? end + 1 : text + len;
+        if (!end)
+            end = text + len;
+        line++;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+            end--;
+        if (p < end && *p != '#') {
+            char why[128];
+            if (out->n == DTP_TICKET_KEYS_MAX)
+                rc = dtp__set_error(err, DTP_R_TICKET_KEYS,
+                                    "%s line %u: more than %d keys (the first encrypts, the others only decrypt: "
+                                    "drop the oldest)",
+                                    path, line, DTP_TICKET_KEYS_MAX);
+            else if (!parse_key_line(p, (size_t)(end - p), out->key[out->n], why, sizeof why))
+                rc = dtp__set_error(err, DTP_R_TICKET_KEYS, "%s line %u: %s", path, line, why);
+            else
+                out->n++;
+        }
+        p = next;
+    }
+    if (rc == DTP_OK && out->n == 0)
+        rc = dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: no key (one line of 64 hex digits: openssl rand -hex 32)",
+                            path);
+    dtp__wipe(text, cap);
+    free(text);
+    if (rc != DTP_OK) {
+        dtp__wipe(out, sizeof *out);
+        out->n = 0;
+    }
+    return rc;
 }
 
 bool dtp_suite_available(const char *iana) { return iana && default_backend()->suite_available(iana); }
@@ -176,6 +290,12 @@ dtp_ctx *dtp_ctx_new(const struct dtp_config *cfg, struct dtp_error *err)
         return NULL;
     }
 
+    if (cfg->ticket_key_file && cfg->role != DTP_ROLE_SERVER) {
+        dtp__set_error(err, DTP_R_CONFIG_INVALID, "a ticket key file is for a server; a client keeps its session "
+                                                  "in a session file");
+        return NULL;
+    }
+
     if (cfg->on_client_hello && (cfg->role != DTP_ROLE_SERVER || !be->records_client_hello)) {
         dtp__set_error(err, DTP_R_CONFIG_INVALID,
                        "on_client_hello needs a server context of a backend that records ClientHellos (openssl); "
@@ -242,6 +362,13 @@ void dtp_ctx_free(dtp_ctx *ctx)
 const struct dtp_profile *dtp_ctx_profile(const dtp_ctx *ctx) { return ctx ? ctx->profile : NULL; }
 int dtp_ctx_role(const dtp_ctx *ctx) { return ctx ? ctx->role : -1; }
 void *dtp_ctx_ssl_ctx(dtp_ctx *ctx) { return ctx && ctx->be->native_ctx ? ctx->be->native_ctx(ctx) : NULL; }
+
+int dtp_ctx_cert_not_after(const dtp_ctx *ctx, long long *unix_time)
+{
+    if (!ctx || !unix_time || !ctx->be->cert_not_after)
+        return DTP_R_CONFIG_INVALID;
+    return ctx->be->cert_not_after(ctx, unix_time);
+}
 
 int dtp_ctx_warm_up(dtp_ctx *ctx)
 {

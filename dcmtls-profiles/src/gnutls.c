@@ -274,13 +274,17 @@ struct gt_ctx {
     gnutls_certificate_credentials_t cred;
     gnutls_priority_t prio;
     gnutls_dh_params_t dh;
-    gnutls_datum_t ticket_key; /* server: session tickets (RFC 5077, TLS 1.3) */
+    /* server: the master key of session tickets (RFC 5077, TLS 1.3), from
+     * which GnuTLS derives the keys it uses and rotates them (R37) */
+    gnutls_datum_t ticket_key;
     pthread_mutex_t lock;      /* the client's newest session */
     bool lock_ready;
     gnutls_datum_t session;
     bool session_unsaved;
     int own_key_bits;
     bool own_ec;
+    bool have_own_cert;
+    long long own_not_after; /* the own certificate's notAfter (dtp_ctx_cert_not_after) */
     /* client: the own chain and key, always presented (retrieve_own) */
     gnutls_pcert_st *pcerts;
     unsigned npcerts;
@@ -463,6 +467,10 @@ static int load_credentials(dtp_ctx *ctx, const struct dtp_config *cfg, struct d
         goto out;
     }
     r = gnutls_certificate_set_x509_key(GC(ctx)->cred, crts, ncrt, xkey); /* copies */
+    if (r >= 0) {
+        GC(ctx)->have_own_cert = true;
+        GC(ctx)->own_not_after = (long long)gnutls_x509_crt_get_expiration_time(crts[0]);
+    }
     if (r < 0) {
         rc = gfail(err, r == GNUTLS_E_CERTIFICATE_KEY_MISMATCH ? DTP_R_KEY_CERT_MISMATCH : DTP_R_CERT_UNREADABLE, r, "%s",
                    cfg->cert_file);
@@ -634,7 +642,7 @@ static void gt_ctx_free(dtp_ctx *ctx)
     if (gc->dh)
         gnutls_dh_params_deinit(gc->dh);
     if (gc->ticket_key.data) {
-        memset(gc->ticket_key.data, 0, gc->ticket_key.size);
+        gnutls_memset(gc->ticket_key.data, 0, gc->ticket_key.size);
         gnutls_free(gc->ticket_key.data);
     }
     gnutls_free(gc->session.data);
@@ -642,6 +650,54 @@ static void gt_ctx_free(dtp_ctx *ctx)
         pthread_mutex_destroy(&gc->lock);
     free(gc);
     ctx->be_ctx = NULL;
+}
+
+/* HKDF-SHA256 (RFC 5869) with the default salt, HashLen zeros: the same
+ * derivation as the OpenSSL backend's, so both name a file's key alike. */
+static bool hkdf_sha256(const unsigned char *secret, const char *label, unsigned char *out, size_t len)
+{
+    unsigned char prk[32], zeros[32] = {0};
+    gnutls_datum_t key = {(unsigned char *)(uintptr_t)secret, DTP_TICKET_SECRET_LEN}, salt = {zeros, sizeof zeros};
+    gnutls_datum_t info = {(unsigned char *)(uintptr_t)label, (unsigned)strlen(label)}, prkd = {prk, sizeof prk};
+    bool ok = gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &key, &salt, prk) == 0 &&
+              gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &prkd, &info, out, len) == 0;
+    gnutls_memset(prk, 0, sizeof prk);
+    return ok;
+}
+
+/* Server: the ticket master key. From dtp_config.ticket_key_file, its
+ * first key: GnuTLS 3.7 takes one master key per session and derives from
+ * it a key per period of 3 x the session lifetime, accepting the
+ * previous period's only within a session that saw the change, so tickets
+ * made under the file's other keys cannot be accepted (full handshake).
+ * Without a file, a random one per context, which the processes forked
+ * from it share. Tickets live DTP_TICKET_LIFETIME_S (gt_conn_new; R37). */
+static int setup_tickets(dtp_ctx *ctx, const char *file, struct dtp_error *err)
+{
+    struct gt_ctx *gc = GC(ctx);
+    if (!file) {
+        if (gnutls_session_ticket_key_generate(&gc->ticket_key) < 0)
+            return dtp__set_error(err, DTP_R_INTERNAL, "cannot make a session ticket key");
+        return DTP_OK;
+    }
+    struct dtp_ticket_secrets s;
+    int rc = dtp__read_ticket_keys(file, &s, err);
+    if (rc != DTP_OK)
+        return rc;
+    unsigned char name[16];
+    gc->ticket_key.data = gnutls_malloc(64); /* GnuTLS's TICKET_MASTER_KEY_SIZE */
+    gc->ticket_key.size = gc->ticket_key.data ? 64 : 0;
+    if (!gc->ticket_key.data || !hkdf_sha256(s.key[0], DTP_HKDF_TICKET_GNUTLS, gc->ticket_key.data, 64) ||
+        !hkdf_sha256(s.key[0], DTP_HKDF_TICKET_NAME, name, sizeof name))
+        rc = dtp__set_error(err, DTP_R_INTERNAL, "session tickets: cannot derive keys from %s", file);
+    size_t n = s.n;
+    gnutls_memset(&s, 0, sizeof s);
+    if (rc == DTP_OK)
+        dtp__log(ctx, DTP_LOG_INFO,
+                 "session tickets: %zu key(s) from %s, new tickets under key %02x%02x%02x%02x (R37); "
+                 "the gnutls backend accepts tickets of that key only",
+                 n, file, name[0], name[1], name[2], name[3]);
+    return rc;
 }
 
 /* The suites of the kx x cipher x MAC product that the profile does not
@@ -717,8 +773,8 @@ static int gt_ctx_setup(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp_e
         }
     if (rc == DTP_OK)
         rc = setup_trust(ctx, cfg, err);
-    if (rc == DTP_OK && ctx->role == DTP_ROLE_SERVER && gnutls_session_ticket_key_generate(&gc->ticket_key) < 0)
-        rc = dtp__set_error(err, DTP_R_INTERNAL, "cannot make a session ticket key");
+    if (rc == DTP_OK && ctx->role == DTP_ROLE_SERVER)
+        rc = setup_tickets(ctx, cfg->ticket_key_file, err);
     if (rc == DTP_OK && ctx->role == DTP_ROLE_CLIENT && cfg->session_file)
         load_session(ctx, cfg->session_file);
     return rc;
@@ -1108,6 +1164,10 @@ static int gt_conn_new(dtp_conn *conn, struct dtp_error *err)
         gnutls_certificate_server_set_request(gc->s, ctx->verify == DTP_VERIFY_REQUIRE      ? GNUTLS_CERT_REQUIRE
                                                      : ctx->verify == DTP_VERIFY_IF_PRESENT ? GNUTLS_CERT_REQUEST
                                                                                             : GNUTLS_CERT_IGNORE);
+        /* R37: the lifetime of tickets and resumable sessions, as the
+         * OpenSSL backend's; set first, as GnuTLS's key rotation period
+         * follows from it. */
+        gnutls_db_set_cache_expiration(gc->s, DTP_TICKET_LIFETIME_S);
         gnutls_session_ticket_enable_server(gc->s, &gx->ticket_key);
         gnutls_handshake_set_post_client_hello_function(gc->s, post_client_hello);
     } else {
@@ -1669,6 +1729,15 @@ static size_t gt_peer_cert_der(dtp_conn *conn, void *buf, size_t len)
     return certs[0].size;
 }
 
+static int gt_cert_not_after(const dtp_ctx *ctx, long long *unix_time)
+{
+    const struct gt_ctx *gc = GC(ctx);
+    if (!gc || !gc->have_own_cert || gc->own_not_after == -1)
+        return DTP_R_CONFIG_INVALID;
+    *unix_time = gc->own_not_after;
+    return DTP_OK;
+}
+
 const struct dtp_backend dtp_backend_gnutls = {
     .name = "gnutls",
     .ctx_setup = gt_ctx_setup,
@@ -1691,4 +1760,5 @@ const struct dtp_backend dtp_backend_gnutls = {
     .classify = gt_classify,
     .clear_error = gt_clear_error,
     .peer_cert_der = gt_peer_cert_der,
+    .cert_not_after = gt_cert_not_after,
 };

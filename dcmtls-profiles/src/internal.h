@@ -112,6 +112,9 @@ struct dtp_backend {
     int (*classify)(dtp_conn *conn, enum dtp_io io, int saved_errno, bool in_handshake);
     void (*clear_error)(dtp_conn *conn); /* forget a non-fatal error state */
     size_t (*peer_cert_der)(dtp_conn *conn, void *buf, size_t len);
+    /* The own certificate's notAfter, seconds since the epoch (UTC):
+     * DTP_OK, or DTP_R_CONFIG_INVALID without a certificate. Optional. */
+    int (*cert_not_after)(const dtp_ctx *ctx, long long *unix_time);
 };
 
 extern const struct dtp_backend dtp_backend_openssl;
@@ -146,6 +149,27 @@ void dtp__hello_begin(struct dtp_client_hello *h, int legacy_version);
 void dtp__hello_suites(struct dtp_client_hello *h, const unsigned char *p, size_t len);
 void dtp__hello_compression(struct dtp_client_hello *h, const unsigned char *p, size_t len);
 void dtp__hello_extension(struct dtp_client_hello *h, unsigned int type, const unsigned char *p, size_t len);
+
+/* Session tickets (R37): the secrets of dtp_config.ticket_key_file, one
+ * per key line, [0] the one that encrypts. A backend derives its keys
+ * from them with HKDF-SHA256 and the labels below (the same on every node
+ * and backend), then wipes them. */
+#define DTP_TICKET_SECRET_LEN 32
+struct dtp_ticket_secrets {
+    size_t n;
+    unsigned char key[DTP_TICKET_KEYS_MAX][DTP_TICKET_SECRET_LEN];
+};
+#define DTP_HKDF_TICKET_NAME "dcmtls-profiles R37 ticket key name"
+#define DTP_HKDF_TICKET_AES "dcmtls-profiles R37 ticket AES-256-CBC key"
+#define DTP_HKDF_TICKET_HMAC "dcmtls-profiles R37 ticket HMAC-SHA256 key"
+#define DTP_HKDF_TICKET_GNUTLS "dcmtls-profiles R37 GnuTLS ticket master key"
+/* Reads and checks the file (format: dtp.h, dtp_config.ticket_key_file).
+ * Returns DTP_OK with out->n >= 1, or DTP_R_TICKET_KEYS (DTP_R_INTERNAL)
+ * with err filled and *out wiped. The caller wipes *out when done. */
+int dtp__read_ticket_keys(const char *path, struct dtp_ticket_secrets *out, struct dtp_error *err);
+/* Zeroes memory that held secrets, where no TLS library's cleanse is at
+ * hand (backend-neutral code); a backend uses its library's. */
+void dtp__wipe(void *p, size_t len);
 
 /* Client: replaces ctx->session_file atomically with data (a 0600
  * temporary, then rename); logs and returns false on failure. */

@@ -12,9 +12,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sys/socket.h>
 
@@ -22,7 +24,9 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -746,6 +750,179 @@ static void setup_session_cache(dtp_ctx *ctx, const char *session_file)
     ERR_clear_error();
 }
 
+/* ---- session tickets (R37) ------------------------------------------ */
+
+/* What encrypts and authenticates one generation of tickets: AES-256-CBC
+ * and HMAC-SHA256, RFC 5077 4's recommended construction, which is also
+ * OpenSSL's own. The name travels in the clear in every ticket. */
+#define TICKET_NAME_LEN 16 /* key_name[16] of SSL_CTX_set_tlsext_ticket_key_evp_cb */
+struct ticket_key {
+    unsigned char name[TICKET_NAME_LEN];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+};
+
+struct dtp_ossl_tickets {
+    EVP_KDF *hkdf;
+    EVP_CIPHER *cipher;
+    /* dtp_config.ticket_key_file: its keys, [0] encrypts, all decrypt. */
+    size_t n;
+    struct ticket_key keys[DTP_TICKET_KEYS_MAX];
+    /* Without a file (n == 0): the context's random secret, from which the
+     * key of each day is derived when needed, so nothing is shared or
+     * changed between the processes forked from the context. */
+    unsigned char secret[DTP_TICKET_SECRET_LEN];
+};
+
+/* HKDF-SHA256 (RFC 5869, no salt): secret -> out, info = label || context. */
+static bool hkdf_sha256(EVP_KDF *kdf, const unsigned char *secret, const char *label, const unsigned char *context,
+                        size_t context_len, unsigned char *out, size_t out_len)
+{
+    unsigned char info[128];
+    size_t n = strlen(label);
+    if (n + context_len > sizeof info)
+        return false;
+    memcpy(info, label, n);
+    if (context_len)
+        memcpy(info + n, context, context_len);
+    EVP_KDF_CTX *kc = EVP_KDF_CTX_new(kdf);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, DTP_TICKET_SECRET_LEN),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n + context_len), OSSL_PARAM_construct_end()};
+    bool ok = kc && EVP_KDF_derive(kc, out, out_len, params) == 1;
+    EVP_KDF_CTX_free(kc);
+    return ok;
+}
+
+/* The three parts of a key, each under its own label; context: none for
+ * a file's key, the day for a per-context one. */
+static bool derive_ticket_key(EVP_KDF *kdf, const unsigned char *secret, const unsigned char *context,
+                              size_t context_len, struct ticket_key *k)
+{
+    return hkdf_sha256(kdf, secret, DTP_HKDF_TICKET_NAME, context, context_len, k->name, sizeof k->name) &&
+           hkdf_sha256(kdf, secret, DTP_HKDF_TICKET_AES, context, context_len, k->aes, sizeof k->aes) &&
+           hkdf_sha256(kdf, secret, DTP_HKDF_TICKET_HMAC, context, context_len, k->hmac, sizeof k->hmac);
+}
+
+/* The per-context key of a day (days since 1970-01-01 UTC). */
+static bool day_key(const struct dtp_ossl_tickets *t, int64_t day, struct ticket_key *k)
+{
+    unsigned char be[8];
+    for (int i = 0; i < 8; i++)
+        be[i] = (unsigned char)((uint64_t)day >> (56 - 8 * i));
+    return derive_ticket_key(t->hkdf, t->secret, be, sizeof be, k);
+}
+
+/* OpenSSL's ticket callback, for TLS 1.2 tickets and TLS 1.3's stateless
+ * ones alike. Encrypt: with the file's first key, or today's. Decrypt:
+ * with the key the ticket names, among the file's keys or today's and
+ * yesterday's; 2 asks OpenSSL to issue a new ticket under the current key,
+ * 0 (no such key: an old, foreign or forged ticket) means a full handshake. */
+static int ticket_key_cb(SSL *ssl, unsigned char name[TICKET_NAME_LEN], unsigned char *iv,
+                         EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+    const dtp_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    const struct dtp_ossl_tickets *t = ctx ? OC(ctx)->tickets : NULL;
+    if (!t)
+        return -1;
+    struct ticket_key days[2];
+    const struct ticket_key *k = NULL;
+    int rc = 1;
+    int64_t today = (int64_t)(time(NULL) / 86400);
+    if (enc) {
+        if (t->n)
+            k = &t->keys[0];
+        else if (day_key(t, today, &days[0]))
+            k = &days[0];
+        int iv_len = EVP_CIPHER_get_iv_length(t->cipher);
+        if (!k || iv_len <= 0 || iv_len > EVP_MAX_IV_LENGTH || RAND_bytes(iv, iv_len) != 1 ||
+            EVP_EncryptInit_ex2(cctx, t->cipher, k->aes, iv, NULL) != 1)
+            rc = -1;
+        else
+            memcpy(name, k->name, sizeof k->name);
+    } else {
+        for (size_t i = 0; i < t->n && !k; i++)
+            if (CRYPTO_memcmp(name, t->keys[i].name, sizeof t->keys[i].name) == 0) {
+                k = &t->keys[i];
+                rc = i == 0 ? 1 : 2;
+            }
+        for (int d = 0; t->n == 0 && d < 2 && !k; d++) {
+            if (!day_key(t, today - d, &days[d])) {
+                rc = -1;
+                break;
+            }
+            if (CRYPTO_memcmp(name, days[d].name, sizeof days[d].name) == 0) {
+                k = &days[d];
+                rc = d == 0 ? 1 : 2;
+            }
+        }
+        if (!k && rc != -1)
+            rc = 0;
+        else if (k && EVP_DecryptInit_ex2(cctx, t->cipher, k->aes, iv, NULL) != 1)
+            rc = -1;
+        /* TLS 1.3: a client uses a ticket once (RFC 8446 C.4), so a
+         * resumed handshake gets a new one, else every other association
+         * of a client would be a full handshake. */
+        if (k && rc == 1 && SSL_version(ssl) >= TLS1_3_VERSION)
+            rc = 2;
+    }
+    if (k && rc > 0) {
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)k->hmac, sizeof k->hmac),
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0), OSSL_PARAM_construct_end()};
+        if (EVP_MAC_CTX_set_params(hctx, params) != 1)
+            rc = -1;
+    }
+    OPENSSL_cleanse(days, sizeof days);
+    return rc;
+}
+
+/* Server: ticket keys from the file, or a random secret for per-day keys;
+ * tickets and sessions live DTP_TICKET_LIFETIME_S (R37). */
+static int setup_tickets(dtp_ctx *ctx, const char *file, struct dtp_error *err)
+{
+    struct dtp_ossl_tickets *t = OPENSSL_zalloc(sizeof *t);
+    if (!t)
+        return ossl_fail(err, DTP_R_INTERNAL, false, "out of memory");
+    OC(ctx)->tickets = t;
+    t->hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    t->cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    if (!t->hkdf || !t->cipher)
+        return ossl_fail(err, DTP_R_INTERNAL, true, "session tickets: HKDF or AES-256-CBC unavailable");
+    if (file) {
+        struct dtp_ticket_secrets s;
+        int rc = dtp__read_ticket_keys(file, &s, err);
+        for (size_t i = 0; rc == DTP_OK && i < s.n; i++)
+            if (!derive_ticket_key(t->hkdf, s.key[i], NULL, 0, &t->keys[i]))
+                rc = ossl_fail(err, DTP_R_INTERNAL, true, "session tickets: cannot derive keys from %s", file);
+        if (rc == DTP_OK)
+            t->n = s.n;
+        OPENSSL_cleanse(&s, sizeof s);
+        if (rc != DTP_OK)
+            return rc;
+        char id[2 * 4 + 1];
+        for (int i = 0; i < 4; i++)
+            snprintf(id + 2 * i, 3, "%02x", t->keys[0].name[i]);
+        dtp__log(ctx, DTP_LOG_INFO, "session tickets: %zu key(s) from %s, new tickets under key %s (R37)", t->n, file,
+                 id);
+    } else if (RAND_priv_bytes(t->secret, sizeof t->secret) != 1) {
+        return ossl_fail(err, DTP_R_INTERNAL, true, "session tickets: no random secret");
+    }
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(OC(ctx)->ssl_ctx, ticket_key_cb);
+    SSL_CTX_set_timeout(OC(ctx)->ssl_ctx, DTP_TICKET_LIFETIME_S);
+    return DTP_OK;
+}
+
+static void free_tickets(struct dtp_ossl_tickets *t)
+{
+    if (!t)
+        return;
+    EVP_KDF_free(t->hkdf);
+    EVP_CIPHER_free(t->cipher);
+    OPENSSL_clear_free(t, sizeof *t);
+}
+
 /* ---- context ------------------------------------------------------- */
 
 static void ossl_ctx_free(dtp_ctx *ctx)
@@ -756,6 +933,7 @@ static void ossl_ctx_free(dtp_ctx *ctx)
     save_session(ctx);
     SSL_SESSION_free(oc->session);
     SSL_CTX_free(oc->ssl_ctx);
+    free_tickets(oc->tickets);
     BIO_meth_free(oc->sock_method);
     free(oc);
     ctx->be_ctx = NULL;
@@ -794,6 +972,7 @@ static int ossl_ctx_setup(dtp_ctx *ctx, const struct dtp_config *cfg, struct dtp
          * keep only the newest session, and each ticket carries the client
          * certificate (about 1 KiB to encrypt and send). */
         SSL_CTX_set_num_tickets(oc->ssl_ctx, 1);
+        rc = setup_tickets(ctx, cfg->ticket_key_file, err);
     }
     if (rc == DTP_OK)
         setup_session_cache(ctx, cfg->session_file);
@@ -904,7 +1083,31 @@ static enum dtp_io io_result(dtp_conn *conn, int ret)
     }
 }
 
-static enum dtp_io ossl_handshake(dtp_conn *conn) { return io_result(conn, SSL_do_handshake(SSLOF(conn))); }
+/* Client: a TLS 1.2 server may renew the ticket in an abbreviated
+ * handshake (a ticket under an older key of its file, R37). OpenSSL hands
+ * new_session_cb only the sessions of full handshakes, and retires the
+ * one just resumed: keep the renewed one, or the next association would
+ * start over with a full handshake. */
+static void keep_renewed_session(dtp_conn *conn)
+{
+    SSL *ssl = SSLOF(conn);
+    struct dtp_ossl_ctx *oc = OC(conn->ctx);
+    SSL_SESSION *now = SSL_get0_session(ssl);
+    if (!SSL_session_reused(ssl) || SSL_version(ssl) >= TLS1_3_VERSION || !now || now == oc->session ||
+        !SSL_SESSION_is_resumable(now) || !SSL_SESSION_up_ref(now))
+        return;
+    SSL_SESSION_free(oc->session);
+    oc->session = now;
+    oc->session_unsaved = true;
+}
+
+static enum dtp_io ossl_handshake(dtp_conn *conn)
+{
+    enum dtp_io io = io_result(conn, SSL_do_handshake(SSLOF(conn)));
+    if (io == DTP_IO_OK && conn->ctx->role == DTP_ROLE_CLIENT)
+        keep_renewed_session(conn);
+    return io;
+}
 
 static enum dtp_io ossl_read(dtp_conn *conn, void *buf, size_t len, size_t *got)
 {
@@ -1133,6 +1336,21 @@ static size_t ossl_peer_cert_der(dtp_conn *conn, void *buf, size_t len)
     return (size_t)n;
 }
 
+static int ossl_cert_not_after(const dtp_ctx *ctx, long long *unix_time)
+{
+    X509 *cert = OC(ctx) ? SSL_CTX_get0_certificate(OC(ctx)->ssl_ctx) : NULL;
+    const ASN1_TIME *not_after = cert ? X509_get0_notAfter(cert) : NULL;
+    ASN1_TIME *epoch = not_after ? ASN1_TIME_set(NULL, 0) : NULL;
+    int days = 0, secs = 0;
+    bool ok = epoch && ASN1_TIME_diff(&days, &secs, epoch, not_after) == 1;
+    ASN1_TIME_free(epoch);
+    ERR_clear_error();
+    if (!ok)
+        return DTP_R_CONFIG_INVALID;
+    *unix_time = (long long)days * 86400 + secs;
+    return DTP_OK;
+}
+
 const struct dtp_backend dtp_backend_openssl = {
     .name = "openssl",
     .records_client_hello = true,
@@ -1156,4 +1374,5 @@ const struct dtp_backend dtp_backend_openssl = {
     .classify = ossl_classify,
     .clear_error = ossl_clear_error,
     .peer_cert_der = ossl_peer_cert_der,
+    .cert_not_after = ossl_cert_not_after,
 };

@@ -14,6 +14,7 @@ struct dtp_ossl_ctx {
     int (*default_security_cb)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
     SSL_SESSION *session; /* client: the session to offer next */
     bool session_unsaved; /* client: session is newer than the file */
+    struct dtp_ossl_tickets *tickets; /* server: session-ticket keys (R37; openssl.c) */
 };
 
 static inline struct dtp_ossl_ctx *OC(const dtp_ctx *ctx) { return (struct dtp_ossl_ctx *)ctx->be_ctx; }

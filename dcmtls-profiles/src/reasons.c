@@ -40,6 +40,9 @@ static const struct dtp_reason reasons[] = {
     CFG(DTP_R_CONFIG_INVALID, "CONFIG_INVALID", "the TLS options are inconsistent", "see the detail"),
     CFG(DTP_R_INTERNAL, "INTERNAL", "internal error in the TLS library (e.g. out of memory)",
         "see the detail; report it if it persists"),
+    CFG(DTP_R_TICKET_KEYS, "TICKET_KEYS", "the session ticket key file cannot be used",
+        "give --ticket-key-file mode 0600 and 1 to 8 lines of 64 hex digits (openssl rand -hex 32); "
+        "the detail names the line"),
 
     HS(DTP_R_NOT_TLS, "NOT_TLS", "the peer does not speak TLS (e.g. plain DICOM on a TLS port)",
        "check that both sides use TLS on this port (C1)"),

@@ -268,6 +268,7 @@ enum dtp_reason_code {
     DTP_R_NO_SUITE_AVAILABLE = 110,
     DTP_R_CONFIG_INVALID = 111,
     DTP_R_INTERNAL = 112,
+    DTP_R_TICKET_KEYS = 113,
 
     /* handshake: the association is never established */
     DTP_R_NOT_TLS = 200,
@@ -383,7 +384,43 @@ struct dtp_config {
      * the call only. Runs inside the handshake: keep it short. */
     dtp_client_hello_fn on_client_hello;
     void *on_client_hello_user;
+    /* Server role only (a client context refuses it, DTP_R_CONFIG_INVALID):
+     * the session-ticket keys every node behind one address shares, so that
+     * a client resumes on whichever node a load balancer picks (R37).
+     *
+     * The file is text. Blank lines and lines whose first non-blank
+     * character is '#' are ignored; every other line is one key of exactly
+     * 64 hex digits, 32 random bytes (`openssl rand -hex 32`), surrounding
+     * blanks allowed. The FIRST key encrypts new tickets; every listed key
+     * (at most DTP_TICKET_KEYS_MAX) decrypts, and a client resuming with a
+     * ticket of another than the first gets a new one. To rotate: write a
+     * new key as the first line, drop the oldest, then reload every node
+     * (a new context from the file: dtp-storescp on SIGHUP). Like an ssh
+     * key, the file must give group and others no access (mode 0600, 0400).
+     * The keys used are derived from each line with HKDF-SHA256, so every
+     * node makes the same ones. Any problem (unreadable, a bad line, no key,
+     * too many, permissions) fails dtp_ctx_new with DTP_R_TICKET_KEYS; the
+     * detail names the file and line, never key material.
+     *
+     * The gnutls backend uses the first key only: GnuTLS 3.7 takes one
+     * master key (and rotates what it derives from it itself), so tickets
+     * made under an older line of the file get a full handshake there.
+     *
+     * NULL: each context makes a random secret when it is created, and the
+     * keys in use, derived from it, rotate at least daily (openssl: the key
+     * of the current UTC day, the previous day's still accepted; gnutls:
+     * GnuTLS's own rotation, every 3 x DTP_TICKET_LIFETIME_S). The
+     * processes forked from one context share them; separate contexts or
+     * nodes do not. Either way a ticket is accepted for at most
+     * DTP_TICKET_LIFETIME_S. */
+    const char *ticket_key_file;
 };
+
+/* Session tickets: at most this many keys in dtp_config.ticket_key_file,
+ * and the lifetime of a ticket or resumable session in seconds, the same
+ * on both backends (R37). */
+#define DTP_TICKET_KEYS_MAX 8
+#define DTP_TICKET_LIFETIME_S 7200
 
 typedef struct dtp_ctx dtp_ctx;
 
@@ -400,6 +437,12 @@ DTP_API int dtp_ctx_role(const dtp_ctx *ctx);
 DTP_API int dtp_ctx_warm_up(dtp_ctx *ctx);
 /* The underlying SSL_CTX (as void*), for inspection; owned by ctx. */
 DTP_API void *dtp_ctx_ssl_ctx(dtp_ctx *ctx);
+/* The notAfter of the context's own certificate (the first of
+ * dtp_config.cert_file) as seconds since 1970-01-01 UTC in *unix_time, so
+ * that an application can warn before it expires. Returns DTP_OK, or
+ * DTP_R_CONFIG_INVALID (with *unix_time untouched) when ctx has no
+ * certificate or an argument is NULL. */
+DTP_API int dtp_ctx_cert_not_after(const dtp_ctx *ctx, long long *unix_time);
 
 /* What a profile hands OpenSSL in a role, resolved against this backend:
  * versions, security level, the effective suite list (IANA names, in
