@@ -26,7 +26,7 @@ set -uo pipefail
 
 # Frames in our code: function names and source paths (memcheck.sh runs
 # valgrind with --fullpath-after=, so frames carry the full source path).
-OURS_RE='(: (dtp_|dtp__|Dtp|dtp[A-Z]|StoreSCP|serveOne|reapChildren|sweepChildFiles|onChildTerm|onStopSignal|LLVMFuzzer)|/dcmtls-profiles/(src|dcmtk|include)/|/apps/(common|dtp-store[a-z]+)\.(cc|h):|/tests/(unit|fuzz)/)'
+OURS_RE='(: (dtp_|dtp__|Dtp|dtp[A-Z]|StoreSCP|BusySCP|FileSink|SinkStream|serveOne|workerMain|reapChildren|onBusyTerm|onStopSignal|LLVMFuzzer)|/dcmtls-profiles/(src|dcmtk|include)/|/apps/(common|store|dtp-store[a-z]+)\.(cc|h):|/tests/(unit|fuzz)/)'
 # Anything compiled from this source tree counts too (DTP_SOURCE_DIR: set
 # by dtp_e2e).
 if [ -n "${DTP_SOURCE_DIR:-}" ]; then
