@@ -10,6 +10,11 @@ packages=(
   # DCMTK, GnuTLS, Orthanc over REST with curl, sslscan, nmap ssl-enum-ciphers)
   openssl dcmtk gnutls-bin sslscan iproute2 procps
   orthanc curl nmap
+  # scale-out test: two dtp-storescp nodes behind a TCP load balancer
+  haproxy
+  # service tests: fsync order (strace), systemd units (systemd-analyze,
+  # systemd-socket-activate)
+  strace systemd
   # dtp-check's JSON in tests and the benchmark, and its schema check
   jq python3 python3-jsonschema
   # memory checks: valgrind (label valgrind), clang + libFuzzer (label fuzz)

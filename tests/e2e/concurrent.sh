@@ -75,7 +75,7 @@ deadline=$((SECONDS + 90))
 while [ "$SECONDS" -lt "$deadline" ]; do
     running=0
     for ((i = 1; i <= CLIENTS; i++)); do _dtp_alive "${DTP_PIDS[$i]}" && running=$((running + 1)); done
-    kids=$(pgrep -P "$SCP_PID" | wc -l || true)
+    kids=$(pgrep -x -P "$SCP_PID" dtp-assoc | wc -l || true)
     [ "$kids" -le "$peak" ] || peak=$kids
     [ "$running" -gt 0 ] || break
     sleep 0.02

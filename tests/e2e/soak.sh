@@ -48,7 +48,7 @@ LOG=$DTP_WORK/scp.log
 sample() {
     local i
     for ((i = 0; i < 100; i++)); do
-        [ "$(pgrep -P "$SCP_PID" | wc -l || true)" -eq 0 ] && break
+        [ "$(pgrep -x -P "$SCP_PID" dtp-assoc | wc -l || true)" -eq 0 ] && break
         sleep 0.05
     done
     _dtp_alive "$SCP_PID" || dtp_fail "dtp-storescp is not running"

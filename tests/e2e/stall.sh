@@ -74,7 +74,7 @@ timeouts_during=$(grep -c 'provider reason 212 HANDSHAKE_TIMEOUT' "$LOG" || true
 # connections were opened.
 deadline=$((opened_at + 8000000))
 while :; do
-    kids=$(pgrep -P "$SCP_PID" | wc -l || true)
+    kids=$(pgrep -x -P "$SCP_PID" dtp-assoc | wc -l || true)
     now=${EPOCHREALTIME/[.,]/}
     [ "$kids" -eq 0 ] && [ "$now" -ge $((opened_at + 2000000)) ] && break
     [ "$now" -lt "$deadline" ] || break

@@ -112,13 +112,13 @@ transfer loaded
 loaded_ms=$TRANSFER_MS
 since_open=$(( (${EPOCHREALTIME/[.,]/} - opened_at) / 1000 ))
 timeouts_during=$(grep -c 'provider reason 212 HANDSHAKE_TIMEOUT' "$LOG" || true)
-kids_during=$(pgrep -P "$SCP_PID" | wc -l || true)
+kids_during=$(pgrep -x -P "$SCP_PID" dtp-assoc | wc -l || true)
 echo "transfer of ${FILE##*/}: $base_ms ms alone, $loaded_ms ms with $TOTAL stalled connections open ($SILENT silent, $FULL whole ClientHello, $HALF half ClientHello; $kids_during association processes): $((loaded_ms - base_ms)) ms extra"
 
 # ---- After the handshake timeout: all dropped, bounded wait.
 deadline=$((opened_at + (HS_TIMEOUT + 15) * 1000000))
 while :; do
-    kids=$(pgrep -P "$SCP_PID" | wc -l || true)
+    kids=$(pgrep -x -P "$SCP_PID" dtp-assoc | wc -l || true)
     n=$(grep -Ec '^E: association from 127\.0\.0\.1:[0-9]+: A-P-ABORT, provider reason 212 HANDSHAKE_TIMEOUT: ' "$LOG" || true)
     now=${EPOCHREALTIME/[.,]/}
     [ "$kids" -eq 0 ] && [ "$n" -ge "$TOTAL" ] && break

@@ -48,6 +48,11 @@ foreach(profile IN ITEMS bcp195 bcp195-nd bcp195-ex bcp195-8996-mod)
 endforeach()
 dtp_valgrind(not-tls 300 not_tls.sh dtp)
 dtp_valgrind(bad-config 300 bad_config.sh)
+# Storage: refusals, collisions, a full disk (A700, association goes on);
+# the service: the worker pool and the A-ASSOCIATE-RJ over the limit.
+dtp_valgrind(storage.main 300 storage.sh main)
+dtp_valgrind(storage.disk-full 300 storage.sh disk-full)
+dtp_valgrind(service.limit 300 service.sh limit)
 
 # 4. Faults injected mid-association by dtp-faultproxy (faults.sh): the
 #    abort paths of both apps, where the association's objects are torn
