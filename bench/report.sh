@@ -23,10 +23,17 @@
 #   transport.tsv  transport alone: mode rep MB/s writer_cpu_s reader_cpu_s ok
 #   prefault.tsv   prefault before each timed run: MiB MB/s
 #   scan.tsv       dtp-check scans: target rep wall_s scan_s probes ok
+#   rate.tsv       association rate under load: variant round clients
+#                  associations ok_associations resumed ("-": not known)
+#                  wall_s scp_cpu_s clients_cpu_s ("-": not measured) ok
+#   fsync.tsv      fsync per object: size variant rep objects bytes wall_s ok
 # Variants: plain, a profile key (OpenSSL backend), gnutls:PROFILE (both
 # apps on --tls-backend gnutls), stock-nodelay, stock-default; association
 # variants plain, tls-full, tls-resumed, gnutls-full, gnutls-resumed,
-# stock-plain, stock-tls.
+# stock-plain, stock-tls; association rate under load: ours-full,
+# ours-resumed, base-full, base-resumed (the BENCH_BASELINE_BUILD SCP),
+# stock-full, stock-resumed (stock storescp --fork, our clients),
+# stockcli-full (stock storescu into it); fsync: fsync, nofsync.
 # Exit: 0 report written; 2 usage (no such directory).
 # shellcheck disable=SC2016  # awk programs and expressions are single-quoted on purpose
 set -Eeuo pipefail
@@ -41,7 +48,7 @@ RAW=$1
 data() { if [ -f "$RAW/$1" ]; then echo "$RAW/$1"; else echo /dev/null; fi; }
 XFER=$(data xfer.tsv) ASSOC=$(data assoc.tsv) CONC=$(data conc.tsv)
 STALL=$(data stall.tsv) TRANSPORT=$(data transport.tsv) PREFAULT=$(data prefault.tsv)
-SCAN=$(data scan.tsv)
+SCAN=$(data scan.tsv) RATE=$(data rate.tsv) FSYNC=$(data fsync.tsv)
 
 declare -A M=()
 FAIL_NOTES=()
@@ -157,6 +164,43 @@ read -r _ SHELD _ _ < <(scol held | summary)
 read -r _ SBURST _ _ < <(scol burst | summary)
 SDELAY=$(sub "$SHELD" "$SBASE")
 SBURST_DELAY=$(sub "$SBURST" "$SBASE")
+
+# association rate under load: per variant the rounds ok, medians and
+# min–max of associations/s, SCP and clients' CPU per association
+# rcol VARIANT EXPR [COND]: EXPR over the successful rounds ($4 associations,
+# $5 succeeded, $6 resumed, $7 wall s, $8 SCP CPU s, $9 clients' CPU s)
+rcol() { awk -F'\t' -v v="$1" '$1 == v && $10 == 1 && $5 > 0 && $7 > 0 && ('"${3:-1}"') { print '"$2"' }' "$RATE"; }
+RVARS=(ours-full ours-resumed base-full base-resumed stock-full stock-resumed stockcli-full)
+declare -A RMED=() RLO=() RHI=() RN=() RALL=() RSCP=() RCLI=() RRES=()
+for v in "${RVARS[@]}"; do
+    read -r "RN[$v]" "RMED[$v]" "RLO[$v]" "RHI[$v]" < <(rcol "$v" '$5 / $7' | summary)
+    read -r _ "RSCP[$v]" _ _ < <(rcol "$v" '$8 * 1000 / $5' | summary)
+    read -r _ "RCLI[$v]" _ _ < <(rcol "$v" '$9 * 1000 / $5' '$9 != "-"' | summary)
+    RALL[$v]=$(rows "$RATE" 1 "$v")
+    RRES[$v]=$(awk -F'\t' -v v="$v" '$1 == v && $10 == 1 { if ($6 == "-") u = 1; r += $6; n += $5 }
+        END { if (u || !n) print "-"; else printf "%d of %d", r, n }' "$RATE")
+done
+# rpaired VA VB EXPR: "min–max" of the per-round ratios of EXPR, VA/VB
+rpaired() {
+    awk -F'\t' -v a="$1" -v b="$2" '
+        $10 == 1 && $5 > 0 && $7 > 0 && ($1 == a || $1 == b) { x[$1, $2] = '"$3"'; r[$2] = 1 }
+        END { lo = ""; for (k in r) if ((a, k) in x && (b, k) in x && x[b, k] > 0) {
+                  q = x[a, k] / x[b, k]; if (lo == "" || q < lo) lo = q; if (hi == "" || q > hi) hi = q }
+              if (lo == "") print "-"; else printf "%.2f–%.2f", lo, hi }' "$RATE"
+}
+# inb VALUE RANGE: "VALUE (RANGE)", or VALUE alone when RANGE is "-"
+inb() { if [ "$2" = - ] || [ "$1" = - ]; then printf '%s' "$1"; else printf '%s (%s)' "$1" "$2"; fi; }
+# mr MEDIAN MIN MAX [PLACES]: "median (min–max)", or "-"
+mr() { if [ "$1" = - ]; then printf -- -; else printf '%s (%s–%s)' "$(fmt "$1" "${4:-1}")" "$(fmt "$2" "${4:-1}")" "$(fmt "$3" "${4:-1}")"; fi; }
+# fsync per object: ms per object of the successful runs of SIZE VARIANT
+fcol() { awk -F'\t' -v s="$1" -v v="$2" '$1 == s && $2 == v && $7 == 1 && $4 > 0 { print $6 * 1000 / $4 }' "$FSYNC"; }
+# fpaired SIZE: "min–max" of the per-repetition ratios fsync/nofsync
+fpaired() {
+    awk -F'\t' -v s="$1" '$1 == s && $7 == 1 && $4 > 0 { x[$2, $3] = $6 / $4; r[$3] = 1 }
+        END { lo = ""; for (k in r) if (("fsync", k) in x && ("nofsync", k) in x && x["nofsync", k] > 0) {
+                  q = x["fsync", k] / x["nofsync", k]; if (lo == "" || q < lo) lo = q; if (hi == "" || q > hi) hi = q }
+              if (lo == "") print "-"; else printf "%.2f–%.2f", lo, hi }' "$FSYNC"
+}
 
 # --------------------------------------------------------------- report --
 
@@ -425,6 +469,91 @@ if [ "$GNUTLS" = 1 ]; then
     echo "GnuTLS: ${ARES[gnutls-resumed]} of ${AALL[gnutls-resumed]} runs with --session-file resumed, ${ARES[gnutls-full]} of ${AN[gnutls-full]} without."
 fi
 echo
+echo "## Association rate under load"
+echo
+RATE_PROFILE=$(m rate_profile bcp195-nd)
+if [ ! -s "$RATE" ]; then
+    echo "Not measured (BENCH_ONLY, or raw data from before this section existed)."
+else
+    echo "$(m rate_clients) clients at once, each running its client $(m rate_per) times in a row (one association"
+    echo "per run, carrying one $(fmt "$(awk -v b="$(m obj_bytes.64k)" 'BEGIN { if (b == "-") print "-"; else print b / 1024 }')" 1) KiB object of its own), into one SCP; $(m rate_rounds) round(s), every"
+    echo "variant once per round, round-robin (each round starts one variant later). Associations/s ="
+    echo "associations that succeeded / time from the first client's start to the last one's exit:"
+    echo "each includes starting the client process, the TLS handshake, the association, one"
+    echo "C-STORE and the release. TLS $RATE_PROFILE on both SCPs (stock: \`+tls ... $(case $RATE_PROFILE in bcp195) echo +px ;; bcp195-ex) echo +pz ;; *) echo +py ;; esac)\`, \`--fork\`, TCP_NODELAY=1),"
+    echo "RSA-2048 certificates, client certificates required; received files on \`$(m bench_tmp)\` ($(m bench_tmp_fs))."
+    echo "The clients are our \`dtp-storescu\` into both SCPs (resumed: \`--session-file\`, one per client"
+    echo "and SCP, primed by one untimed run), so only the SCP differs; stock \`storescu\` into stock"
+    echo "storescp is there for reference. SCP CPU: user+system seconds of the SCP's whole process"
+    echo "tree (the listener and its association processes, /proc/PID/stat, read when the SCP is idle"
+    echo "again) per association; clients' CPU: GNU time over each client's loop. On $(m nproc) cores the"
+    echo "clients and the SCP share the CPU, so the SCP's cost shows in associations/s only in part;"
+    echo "its CPU per association is the direct figure."
+    echo
+    echo "| SCP | clients | handshakes | rounds ok | associations/s, median | min–max | resumed | SCP CPU ms/association | clients' CPU ms/association |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+    declare -A RLABEL=(
+        [ours-full]="dtp-storescp | dtp-storescu | full"
+        [ours-resumed]="dtp-storescp | dtp-storescu --session-file | resumed"
+        [base-full]="baseline dtp-storescp | dtp-storescu | full"
+        [base-resumed]="baseline dtp-storescp | dtp-storescu --session-file | resumed"
+        [stock-full]="stock storescp --fork | dtp-storescu | full"
+        [stock-resumed]="stock storescp --fork | dtp-storescu --session-file | resumed"
+        [stockcli-full]="stock storescp --fork | stock storescu | full")
+    for v in "${RVARS[@]}"; do
+        if [[ $v == base-* ]] && [ "${RALL[$v]}" = 0 ]; then continue; fi
+        if [[ $v == stock* ]] && [ "$STOCK" = 0 ]; then
+            echo "| ${RLABEL[$v]} | - | not installed | - | - | - | - |"
+            continue
+        fi
+        lohi="$(fmt "${RLO[$v]}")–$(fmt "${RHI[$v]}")"
+        [ "${RLO[$v]}" = - ] && lohi=-
+        echo "| ${RLABEL[$v]} | ${RN[$v]}/${RALL[$v]} | $(fmt "${RMED[$v]}") | $lohi | ${RRES[$v]} | $(fmt "${RSCP[$v]}" 2) | $(fmt "${RCLI[$v]}" 2) |"
+    done
+    echo
+    echo "Ours/stock, the same clients: ratio of the medians; in brackets the range of the per-round"
+    echo "ratios (the variants of one round ran back to back)."
+    echo
+    echo "| handshakes | ours associations/s | stock associations/s | ours/stock | ours SCP CPU ms/association | stock SCP CPU ms/association | ours/stock SCP CPU |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    for h in full resumed; do
+        if [ "$STOCK" = 0 ]; then
+            echo "| $h | $(fmt "${RMED[ours-$h]}") | not installed | - | $(fmt "${RSCP[ours-$h]}" 2) | - | - |"
+            continue
+        fi
+        echo "| $h | $(fmt "${RMED[ours-$h]}") | $(fmt "${RMED[stock-$h]}") | $(inb "$(ratio "${RMED[ours-$h]}" "${RMED[stock-$h]}")" "$(rpaired "ours-$h" "stock-$h" '$5 / $7')") | $(fmt "${RSCP[ours-$h]}" 2) | $(fmt "${RSCP[stock-$h]}" 2) | $(inb "$(ratio "${RSCP[ours-$h]}" "${RSCP[stock-$h]}")" "$(rpaired "ours-$h" "stock-$h" '$8 / $5')") |"
+    done
+    echo
+    echo "Negotiated (first client of each variant):"
+    echo
+    for v in ours-full ours-resumed base-full stock-full stock-resumed; do
+        [ -z "${M[rate_tls.$v]:-}" ] || echo "- ${RLABEL[$v]%% |*}, ${v#*-}: \`${M[rate_tls.$v]#TLS: }\`"
+    done
+fi
+echo
+echo "## Baseline vs current dtp-storescp"
+echo
+if [ "${RALL[base-full]}" = 0 ] && [ "${RALL[base-resumed]}" = 0 ]; then
+    echo "Not measured: $(m baseline_note 'no baseline in this run'). To compare, build the other revision in a"
+    echo "directory of its own (\`git archive REV | tar -x -C DIR\`, then \`BUILD_DIR=DIR/build"
+    echo "scripts/build.sh\` in DIR) and run \`BENCH_BASELINE_BUILD=DIR/build bash bench/run.sh\`: its"
+    echo "dtp-storescp then runs in the rounds of Association rate under load, beside the current one."
+else
+    echo "The association rate rounds above with the dtp-storescp of \`$(m baseline_build)\` as \"baseline\""
+    echo "(source \`$(m baseline_src)\`, revision $(m baseline_rev), binary built $(m baseline_bin_time)) and this"
+    echo "build's as \"current\" (revision $(m git_rev unknown)): the same clients (this build's dtp-storescu),"
+    echo "profile, objects and rounds, interleaved. Ratio of the medians; in brackets the range of"
+    echo "the per-round ratios; baseline and current associations/s as median (min–max)."
+    echo
+    echo "| handshakes | baseline associations/s | current associations/s | current/baseline | baseline SCP CPU ms/association | current SCP CPU ms/association | current/baseline SCP CPU |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    for h in full resumed; do
+        echo "| $h | $(mr "${RMED[base-$h]}" "${RLO[base-$h]}" "${RHI[base-$h]}") | $(mr "${RMED[ours-$h]}" "${RLO[ours-$h]}" "${RHI[ours-$h]}") | $(inb "$(ratio "${RMED[ours-$h]}" "${RMED[base-$h]}")" "$(rpaired "ours-$h" "base-$h" '$5 / $7')") | $(fmt "${RSCP[base-$h]}" 2) | $(fmt "${RSCP[ours-$h]}" 2) | $(inb "$(ratio "${RSCP[ours-$h]}" "${RSCP[base-$h]}")" "$(rpaired "ours-$h" "base-$h" '$8 / $5')") |"
+    done
+    echo
+    echo "Rounds ok: baseline ${RN[base-full]}/${RALL[base-full]} full, ${RN[base-resumed]}/${RALL[base-resumed]} resumed; current ${RN[ours-full]}/${RALL[ours-full]} full, ${RN[ours-resumed]}/${RALL[ours-resumed]} resumed. Resumed: baseline ${RRES[base-resumed]}, current ${RRES[ours-resumed]}."
+fi
+echo
 echo "## Concurrency"
 echo
 echo "$CONC_CLIENTS dtp-storescu processes started at once into one dtp-storescp, each sending"
@@ -480,6 +609,39 @@ held=yes
 echo "All stalled connections held during the \"held\" transfers: $held."
 echo "Failures other than the expected HANDSHAKE_EOF (213, when the stalls were closed) in the SCP log: $STALL_OTHER."
 echo
+echo "## fsync per object"
+echo
+FS_NOTE=$(m fsync_nofsync yes)
+if [ ! -s "$FSYNC" ]; then
+    echo "Not measured (BENCH_ONLY, or raw data from before this section existed)."
+else
+    echo "dtp-storescp (TLS $(m rate_profile bcp195-nd)) receiving into \`$(m fsync_dir)\` ($(m fsync_fs)),"
+    echo "as it is (every object flushed to disk before it is acknowledged) and with \`--no-fsync\`; one"
+    echo "association of a batch of objects per run, $(m fsync_reps) repetition(s), the two interleaved. After each"
+    echo "run its files are moved aside (removed when the section is done), and before each run the"
+    echo "file system is synced (\`sync -f\`), so no run pays for another's writeback; without fsync"
+    echo "the data is still in the page cache when the run ends. ms per object = wall time of the"
+    echo "dtp-storescu process / objects (process start, handshake and association included, the"
+    echo "same in both); fsync cost = difference of the medians."
+    echo
+    echo "| size | objects/run | runs ok, fsync / no-fsync | ms per object with fsync, median | min–max | ms per object with --no-fsync, median | min–max | fsync cost, ms per object | with/without fsync |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    read -r -a FSIZES <<< "$(m fsync_sizes '64k 8m')"
+    for size in "${FSIZES[@]}"; do
+        read -r fn fmed flo fhi < <(fcol "$size" fsync | summary)
+        fall=$(awk -F'\t' -v s="$size" '$1 == s && $2 == "fsync" { n++ } END { print n + 0 }' "$FSYNC")
+        if [ "$FS_NOTE" != yes ]; then
+            echo "| $(size_label "$size") | $(m "fsync_batch.$size") | $fn/$fall / - | $(fmt "$fmed" 2) | $(fmt "$flo" 2)–$(fmt "$fhi" 2) | $FS_NOTE | - | n/a | n/a |"
+            continue
+        fi
+        read -r nn nmed nlo nhi < <(fcol "$size" nofsync | summary)
+        nall=$(awk -F'\t' -v s="$size" '$1 == s && $2 == "nofsync" { n++ } END { print n + 0 }' "$FSYNC")
+        echo "| $(size_label "$size") | $(m "fsync_batch.$size") | $fn/$fall / $nn/$nall | $(fmt "$fmed" 2) | $(fmt "$flo" 2)–$(fmt "$fhi" 2) | $(fmt "$nmed" 2) | $(fmt "$nlo" 2)–$(fmt "$nhi" 2) | $(sub "$fmed" "$nmed") | $(inb "$(ratio "$fmed" "$nmed")" "$(fpaired "$size")") |"
+    done
+    [ "$FS_NOTE" = yes ] || { echo; echo "Without fsync: $FS_NOTE (this dtp-storescp's --help has no such option)."; }
+    case $(m fsync_fs) in tmpfs*) echo; echo "**The directory is on tmpfs, where fsync does nothing**: set BENCH_FSYNC_DIR to a disk." ;; esac
+fi
+echo
 echo "## Backends"
 echo
 if [ "$GNUTLS" != 1 ]; then
@@ -519,8 +681,8 @@ echo
 echo "## Raw data"
 echo
 echo "The raw data of this report is in \`$RAW\` (meta, xfer.tsv, assoc.tsv, conc.tsv,"
-echo "stall.tsv, transport.tsv, prefault.tsv, scan.tsv); \`bash bench/report.sh $RAW > FILE\` writes"
-echo "this report again from it."
+echo "stall.tsv, transport.tsv, prefault.tsv, scan.tsv, rate.tsv, fsync.tsv); \`bash bench/report.sh $RAW > FILE\`"
+echo "writes this report again from it."
 echo
 echo "<details><summary>every run (tab-separated)</summary>"
 echo
@@ -535,6 +697,10 @@ echo "# stall: round phase wall_ms transfer_ms ok"
 cat "$STALL"
 echo "# dtp-check scan: target rep wall_s scan_s probes ok"
 cat "$SCAN"
+echo "# association rate under load: variant round clients associations ok_associations resumed wall_s scp_cpu_s clients_cpu_s ok"
+cat "$RATE"
+echo "# fsync per object: size variant rep objects bytes wall_s ok"
+cat "$FSYNC"
 echo '```'
 echo
 echo "</details>"

@@ -20,6 +20,16 @@
 #      through the library between two threads, no DICOM (how close TLS
 #      can get to plain on this machine before the apps' work is added);
 #   6. dtp-check: the time of a full server scan of one port, per backend;
+#   7. association rate under load: $RATE_CLIENTS clients at once, each
+#      running dtp-storescu $RATE_PER times in a row (one small object per
+#      association), into dtp-storescp and into stock storescp --fork
+#      (both TLS bcp195-nd / +py, the same dtp-storescu clients), full
+#      handshakes and resumed (--session-file per client), and stock
+#      storescu into stock storescp for reference; with
+#      BENCH_BASELINE_BUILD, the dtp-storescp of that build too, in the
+#      same rounds (baseline vs current);
+#   8. fsync per object: dtp-storescp writing to a disk directory with and
+#      without --no-fsync (when its --help has it), 64 KiB and 8 MiB;
 # writes what it measured to the raw-data directory $BENCH_RAW (the layout
 # is in bench/report.sh), then runs `bench/report.sh $BENCH_RAW`, which
 # turns it into the Markdown report $BENCH_OUT (generated; never edit it).
@@ -42,8 +52,15 @@
 #               gnutls"; "openssl" leaves the GnuTLS variants out, as does
 #               a build without the GnuTLS backend)
 #   BENCH_ONLY  for working on the script: run only these sections (any of
-#               throughput assoc conc stall transport scan); the report is then
-#               incomplete
+#               throughput assoc conc stall transport scan rate fsync); the
+#               report is then incomplete
+#   BENCH_BASELINE_BUILD  another build tree (e.g. of the previous commit:
+#               `git archive REV | tar -x -C DIR`, then scripts/build.sh with
+#               BUILD_DIR set): its apps/dtp-storescp runs in the association
+#               rate rounds beside ours (same clients), as "baseline"
+#   BENCH_FSYNC_DIR  where dtp-storescp writes in the fsync section: a
+#               directory on the disk to measure (default: a temporary
+#               directory under $BUILD_DIR; removed afterwards)
 # Exit: 0 report written and every run succeeded; 1 a run failed (the
 # report is still written and says which); 77 a needed tool is missing.
 # shellcheck disable=SC2016  # awk programs and expressions are single-quoted on purpose
@@ -96,6 +113,12 @@ CONC_CLIENTS=8 CONC_SIZE=8m CONC_PER=8 CONC_REPS=3
 STALL_SILENT=100 STALL_HALF=100 STALL_ROUNDS=5
 RUN_LIMIT=600       # seconds, any single client run
 TRANSPORT_MIB=1024  # per transport-alone run
+# association rate under load: clients at once, associations per client
+# per round, rounds (every variant once per round, round-robin)
+RATE_CLIENTS=16 RATE_PER=5 RATE_ROUNDS=5 RATE_PROFILE=bcp195-nd
+# fsync per object: objects per run (one association) and repetitions
+declare -A FSYNC_BATCH=([64k]=64 [8m]=8)
+FSYNC_SIZES=(64k 8m) FSYNC_REPS=9
 if [ "$QUICK" = 1 ]; then
     SIZES=(64k 512k)
     BATCH=([64k]=64 [512k]=16)
@@ -105,6 +128,8 @@ if [ "$QUICK" = 1 ]; then
     STALL_SILENT=20 STALL_HALF=20 STALL_ROUNDS=2
     RUN_LIMIT=60
     TRANSPORT_MIB=64
+    RATE_PER=2 RATE_ROUNDS=1
+    FSYNC_BATCH=([64k]=16 [8m]=2) FSYNC_REPS=1
 fi
 PROFILES=(bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod)
 # Throughput variants: a profile key runs our apps on OpenSSL (their
@@ -145,6 +170,21 @@ else
     for p in "${PROFILES[@]}"; do VARIANTS+=("gnutls:$p"); done
 fi
 [ "$GNUTLS" = 1 ] || say "GnuTLS variants skipped: $GNUTLS_NOTE"
+# Section 7's baseline: the dtp-storescp of another build (the clients stay
+# ours, so only the SCP differs). Set but unusable stops the run here.
+BASE_SCP='' BASELINE_NOTE="BENCH_BASELINE_BUILD not set"
+if [ -n "${BENCH_BASELINE_BUILD:-}" ]; then
+    case $BENCH_BASELINE_BUILD in /*) ;; *) BENCH_BASELINE_BUILD=$PWD/$BENCH_BASELINE_BUILD ;; esac
+    BASE_SCP=$BENCH_BASELINE_BUILD/apps/dtp-storescp
+    if [ ! -x "$BASE_SCP" ]; then
+        echo "run.sh: BENCH_BASELINE_BUILD=$BENCH_BASELINE_BUILD has no apps/dtp-storescp" >&2
+        exit 1
+    fi
+    BASELINE_NOTE=
+fi
+# Section 8 compares with and without --no-fsync, when dtp-storescp has it.
+NOFSYNC=0
+"$SCP" --help 2>&1 | grep -q -e '--no-fsync' && NOFSYNC=1
 TIME_BIN=
 [ -x /usr/bin/time ] && /usr/bin/time -f '%U' -o /dev/null true 2>/dev/null && TIME_BIN=/usr/bin/time
 CLK_TCK=$(getconf CLK_TCK)
@@ -170,7 +210,7 @@ _bench_exit() {
     local rc=$?
     trap - ERR
     set +e
-    [ "$BASHPID" = "${DTP_OWNER_PID:-}" ] && rm -rf "$W/obj" "$W"/out-* 2>/dev/null
+    [ "$BASHPID" = "${DTP_OWNER_PID:-}" ] && rm -rf "$W/obj" "$W"/out-* ${FSYNC_DIR:+"$FSYNC_DIR"} 2>/dev/null
     ( exit "$rc" )
     _dtp_on_exit
 }
@@ -182,7 +222,7 @@ say "work dir $W (BENCH_TMP=$BENCH_TMP), build $BUILD_DIR, QUICK=$QUICK, REPS=$R
 # Everything the report is made from goes to $RAW: the data files (each
 # section appends its runs) and meta, KEY=VALUE lines (layout: bench/report.sh).
 mkdir -p "$RAW"
-rm -f "$RAW"/{meta,xfer.tsv,assoc.tsv,conc.tsv,stall.tsv,transport.tsv,prefault.tsv,scan.tsv}
+rm -f "$RAW"/{meta,xfer.tsv,assoc.tsv,conc.tsv,stall.tsv,transport.tsv,prefault.tsv,scan.tsv,rate.tsv,fsync.tsv}
 # meta KEY VALUE [KEY VALUE]...: lines of $RAW/meta (a newline in a value
 # becomes a blank)
 meta() {
@@ -201,6 +241,16 @@ meta quick "$QUICK" reps "$REPS" sizes "${SIZES[*]}" profiles "${PROFILES[*]}" \
 for key in "${SIZES[@]}"; do
     meta "batch.$key" "${BATCH[$key]}" "batch_nagle.$key" "${BATCH_NAGLE[$key]}"
 done
+meta rate_clients "$RATE_CLIENTS" rate_per "$RATE_PER" rate_rounds "$RATE_ROUNDS" rate_profile "$RATE_PROFILE" \
+    baseline_note "$BASELINE_NOTE" fsync_sizes "${FSYNC_SIZES[*]}" fsync_reps "$FSYNC_REPS" \
+    fsync_nofsync "$([ "$NOFSYNC" = 1 ] && echo yes || echo 'n/a (no --no-fsync)')"
+for key in "${FSYNC_SIZES[@]}"; do meta "fsync_batch.$key" "${FSYNC_BATCH[$key]}"; done
+if [ -n "$BASE_SCP" ]; then
+    base_src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:[A-Z]*=//p' "$BENCH_BASELINE_BUILD/CMakeCache.txt" 2>/dev/null | head -n 1)
+    base_rev=$(git -C "${base_src:-/nonexistent}" rev-parse --short=12 HEAD 2>/dev/null || echo "unknown (not a git tree)")
+    meta baseline_build "$BENCH_BASELINE_BUILD" baseline_src "${base_src:-unknown}" baseline_rev "$base_rev" \
+        baseline_bin_time "$(date -u -r "$BASE_SCP" '+%Y-%m-%d %H:%M UTC')"
+fi
 
 # ------------------------------------------------------------ test data ---
 
@@ -251,13 +301,14 @@ make_set() {
     [ "$n" = "$count" ] || { echo "run.sh: $dir: $n distinct SOP Instance UIDs for $count objects" >&2; exit 1; }
     OBJ_BYTES[$key]=$(stat -c %s "$dir/o0001.dcm")
 }
-for key in "${SIZES[@]}"; do
-    n=${BATCH[$key]}
-    [ "$key" = "$CONC_SIZE" ] && [ $((CONC_CLIENTS * CONC_PER)) -gt "$n" ] && n=$((CONC_CLIENTS * CONC_PER))
-    make_set "$key" "$n"
-done
-if [ -z "${OBJ_BYTES[$CONC_SIZE]:-}" ]; then make_set "$CONC_SIZE" $((CONC_CLIENTS * CONC_PER)); fi
-if [ -z "${OBJ_BYTES[64k]:-}" ]; then make_set 64k 1; fi
+# objects needed per size: the largest count any section sends
+declare -A NEED_OBJ=()
+need_objects() { [ "${NEED_OBJ[$1]:-0}" -ge "$2" ] || NEED_OBJ[$1]=$2; }
+for key in "${SIZES[@]}"; do need_objects "$key" "${BATCH[$key]}"; done
+need_objects "$CONC_SIZE" $((CONC_CLIENTS * CONC_PER))
+need_objects 64k "$RATE_CLIENTS"     # one object of its own per rate client
+for key in "${FSYNC_SIZES[@]}"; do need_objects "$key" "${FSYNC_BATCH[$key]}"; done
+for key in "${!NEED_OBJ[@]}"; do make_set "$key" "${NEED_OBJ[$key]}"; done
 for key in "${!OBJ_BYTES[@]}"; do meta "obj_bytes.$key" "${OBJ_BYTES[$key]}"; done
 say "objects ready: $(du -sh "$W/obj" | cut -f1) in $W/obj"
 
@@ -293,16 +344,6 @@ kids() {
     KIDS=
     read -r KIDS 2>/dev/null < "/proc/$1/task/$1/children" || true
 }
-# wait_no_kids PID LIMIT_S: until PID has reaped every child (bounded)
-wait_no_kids() {
-    local pid=$1 deadline=$(( ${EPOCHREALTIME/[.,]/} + $2 * 1000000 ))
-    while :; do
-        kids "$pid"
-        [ -z "$KIDS" ] && return 0
-        [ "${EPOCHREALTIME/[.,]/}" -lt "$deadline" ] || return 1
-        read -rt 0.02 -u "$DTP_STDIN_FD" _ || true
-    done
-}
 # wait_port_idle PORT LIMIT_S: until no TCP connection to PORT is open
 wait_port_idle() {
     local port=$1 deadline=$(( ${EPOCHREALTIME/[.,]/} + $2 * 1000000 ))
@@ -310,6 +351,62 @@ wait_port_idle() {
         [ "${EPOCHREALTIME/[.,]/}" -lt "$deadline" ] || return 1
         read -rt 0.02 -u "$DTP_STDIN_FD" _ || true
     done
+}
+
+# tree_ticks PID: CPU of PID and its children, reaped or not (clock ticks)
+# in TREE_TICKS: PID's own utime+stime+cutime+cstime, then each live child's.
+# PID is read first: a child reaped before that is in PID's cutime and no
+# longer listed; one still listed afterwards cannot be in it yet. So an SCP
+# that keeps its association processes (a worker pool) counts like one that
+# reaps one per connection.
+tree_ticks() {
+    local t p
+    cpu_ticks "$1" || { TREE_TICKS=0; return 0; }
+    t=$CPU_TICKS
+    kids "$1"
+    for p in $KIDS; do
+        if cpu_ticks "$p"; then t=$((t + CPU_TICKS)); fi
+    done
+    TREE_TICKS=$t
+}
+# scp_settle NAME [LIMIT_S]: until the SCP NAME is idle: no connection to
+# its port, and no more live child processes than it had when idle after
+# its start (IDLE_KIDS: 0 for one process per connection, the pool for a
+# pre-forked one). Zombies are done: their CPU is in tree_ticks, and stock
+# storescp --fork reaps its children only when the next connection comes.
+# Bounded; 1 if the limit passed.
+declare -A IDLE_KIDS=()
+scp_settle() {
+    local name=$1 lim=${2:-10} pid p st n deadline
+    pid=${SCP_PID[$name]}
+    deadline=$(( ${EPOCHREALTIME/[.,]/} + lim * 1000000 ))
+    wait_port_idle "${PORT[$name]}" "$lim" || return 1
+    while :; do
+        kids "$pid"
+        n=0
+        for p in $KIDS; do
+            st=
+            read -r st 2>/dev/null < "/proc/$p/stat" || continue
+            st=${st##*) }
+            [ "${st%% *}" = Z ] || n=$((n + 1))
+        done
+        [ "$n" -le "${IDLE_KIDS[$name]:-0}" ] && return 0
+        [ "${EPOCHREALTIME/[.,]/}" -lt "$deadline" ] || return 1
+        read -rt 0.02 -u "$DTP_STDIN_FD" _ || true
+    done
+}
+# idle_kids NAME: records IDLE_KIDS[NAME], the children of the SCP NAME once
+# their number has not changed for 0.1 s (at most 2 s after it listens)
+idle_kids() {
+    local pid=${SCP_PID[$1]} n last=-1 i
+    for ((i = 0; i < 20; i++)); do
+        kids "$pid"
+        n=$(wc -w <<< "$KIDS")
+        [ "$n" = "$last" ] && break
+        last=$n
+        read -rt 0.1 -u "$DTP_STDIN_FD" _ || true
+    done
+    IDLE_KIDS[$1]=$n
 }
 
 # sampler PID OUT PSS: every ~50 ms, the sum of the RSS (and, if PSS=1, the
@@ -409,13 +506,15 @@ tls_opts() {
 }
 
 # start_scp NAME KIND [extra args]: KIND is plain, a profile key,
-# gnutls:PROFILE, stock-nodelay, stock-default or stock-plain. Sets
-# PORT/SCP_PID/OUTDIR[NAME].
+# gnutls:PROFILE, stock-nodelay, stock-default, stock-plain,
+# stock-fork:PROFILE (stock storescp --fork) or base:PROFILE (the baseline
+# build's dtp-storescp). Receives into $W/out-NAME, or SCP_OUT when set.
+# Sets PORT/SCP_PID/OUTDIR[NAME].
 start_scp() {
     local name=$1 kind=$2; shift 2
     local port out
     port=$(dtp_free_port)
-    out=$W/out-$name
+    out=${SCP_OUT:-$W/out-$name}
     mkdir -p "$out"
     case $kind in
         plain)
@@ -426,6 +525,13 @@ start_scp() {
             dtp_start "scp-$name" env -u TCP_NODELAY "$STOCK_SCP" "${TLS_SCP_ARGS[@]}" +py -od "$out" "$@" "$port" ;;
         stock-plain)
             dtp_start "scp-$name" env TCP_NODELAY=1 "$STOCK_SCP" -od "$out" "$@" "$port" ;;
+        stock-fork:*)   # a process per association, as ours
+            dtp_start "scp-$name" env TCP_NODELAY=1 "$STOCK_SCP" --fork "${TLS_SCP_ARGS[@]}" \
+                "$(stock_flag "${kind#stock-fork:}")" -od "$out" "$@" "$port" ;;
+        base:*)         # the baseline build's dtp-storescp (section 7)
+            tls_opts "${kind#base:}"
+            dtp_start "scp-$name" "$BASE_SCP" --bind 127.0.0.1 "${TLS_OPTS[@]}" "${TLS_SCP_ARGS[@]}" \
+                -od "$out" "$@" "$port" ;;
         *)
             tls_opts "$kind"
             dtp_start "scp-$name" "$SCP" --bind 127.0.0.1 "${TLS_OPTS[@]}" "${TLS_SCP_ARGS[@]}" \
@@ -434,6 +540,14 @@ start_scp() {
     SCP_PID[$name]=${DTP_PIDS[${#DTP_PIDS[@]} - 1]}
     dtp_wait_port "$port" 127.0.0.1 10 || dtp_fail "SCP $name ($kind) did not listen on port $port"
     PORT[$name]=$port OUTDIR[$name]=$out
+    idle_kids "$name"
+}
+# stock_flag PROFILE: stock DCMTK 3.6.7's option for a profile key
+stock_flag() {
+    case $1 in
+        bcp195) echo +px ;; bcp195-nd) echo +py ;; bcp195-ex) echo +pz ;;
+        *) echo "run.sh: stock DCMTK 3.6.7 has no $1 profile" >&2; return 1 ;;
+    esac
 }
 
 # client_cmd KIND PORT: the client command line (without files) in CMD
@@ -488,7 +602,7 @@ xfer_run() {
     files "$size" "$n"
     bytes=$(files_bytes)
     client_cmd "$v" "${PORT[$v]}"
-    cpu_ticks "${SCP_PID[$v]}"; CPU0[$v]=$CPU_TICKS
+    tree_ticks "${SCP_PID[$v]}"; CPU0[$v]=$TREE_TICKS
     local log=$W/xfer-$size-$v-$rep.log
     # what the receiver stores, plus the sender's copies of two objects
     prefault $(( bytes + 2 * OBJ_BYTES[$size] + 33554432 ))
@@ -510,14 +624,10 @@ xfer_finish() {
     local v size rep n bytes wall_us ccpu rss crss rc got ok
     for v in "${!PEND[@]}"; do
         read -r size _ rep n bytes wall_us ccpu rss crss rc <<< "${PEND[$v]}"
-        if is_stock "$v"; then
-            wait_port_idle "${PORT[$v]}" 10 || true
-        else
-            wait_no_kids "${SCP_PID[$v]}" 10 || true
-        fi
-        cpu_ticks "${SCP_PID[$v]}"
+        scp_settle "$v" 10 || true
+        tree_ticks "${SCP_PID[$v]}"
         local scp_cpu
-        scp_cpu=$(awk -v d=$((CPU_TICKS - CPU0[$v])) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')
+        scp_cpu=$(awk -v d=$((TREE_TICKS - CPU0[$v])) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')
         got=$(find "${OUTDIR[$v]}" -type f ! -name '.*' | wc -l)
         ok=1
         if [ "$rc" != 0 ] || [ "$got" != "$n" ]; then
@@ -663,6 +773,118 @@ for name in plain bcp195-nd gnutls:bcp195-nd stock-plain stock-nodelay; do
     [ -n "${OUTDIR[$name]:-}" ] && find "${OUTDIR[$name]}" -mindepth 1 -delete
 done
 
+# ------------------------------------ 7. association rate under load ---
+
+# RATE_CLIENTS client loops at once, each running the client RATE_PER times
+# in a row, one 64 KiB object of its own per association, into one SCP. A
+# round runs every variant once (round-robin, one variant later each
+# round). Per variant and round: associations that succeeded and resumed,
+# wall time from the first start to the last exit, CPU of the SCP's
+# process tree (tree_ticks: the parent and its association processes or
+# workers) and of the clients (GNU time over each loop, which counts the
+# client processes it reaped). The clients are our dtp-storescu in every
+# variant but stockcli-full (stock storescu into stock storescp, for
+# reference): only the SCP differs between ours, stock and baseline.
+RATE=$RAW/rate.tsv   # variant round clients associations ok_associations resumed wall_s scp_cpu_s clients_cpu_s ok
+: > "$RATE"
+RVARIANTS=()
+if want rate; then
+    start_scp rate-ours "$RATE_PROFILE"
+    RVARIANTS+=(ours-full ours-resumed)
+    if [ -n "$BASE_SCP" ]; then
+        start_scp rate-base "base:$RATE_PROFILE"
+        RVARIANTS+=(base-full base-resumed)
+    fi
+    if [ "$STOCK" = 1 ]; then
+        start_scp rate-stock "stock-fork:$RATE_PROFILE"
+        RVARIANTS+=(stock-full stock-resumed stockcli-full)
+    fi
+    say "association rate under load: $RATE_CLIENTS clients x $RATE_PER associations, $RATE_ROUNDS rounds of ${RVARIANTS[*]}"
+fi
+# rate_cmd VARIANT: its SCP's name in RATE_SCP, the client command without
+# the file in CMD, RATE_SESS=1 if each client keeps a --session-file
+rate_cmd() {
+    case $1 in
+        ours-*) RATE_SCP=rate-ours ;;
+        base-*) RATE_SCP=rate-base ;;
+        *)      RATE_SCP=rate-stock ;;
+    esac
+    case $1 in
+        stockcli-*) CMD=(env TCP_NODELAY=1 "$STOCK_SCU" "${TLS_SCU_ARGS[@]}" "$(stock_flag "$RATE_PROFILE")"
+                         127.0.0.1 "${PORT[$RATE_SCP]}") ;;
+        *)          client_cmd "$RATE_PROFILE" "${PORT[$RATE_SCP]}" ;;
+    esac
+    RATE_SESS=0
+    [[ $1 != *-resumed ]] || RATE_SESS=1
+}
+# One client: $1 runs of "${@:4}", output appended to $2, each exit code to $3.
+RATE_LOOP='for ((i = 0; i < $1; i++)); do "${@:4}" >> "$2" 2>&1; echo "$?" >> "$3"; done'
+declare -A RATE_TLS=()
+# rate_run VARIANT ROUND PER RECORD: one run of VARIANT (PER associations
+# per client); RECORD=0 for the untimed priming run
+rate_run() {
+    local v=$1 round=$2 per=$3 record=$4 c f t0 t1 c0 pid loops_failed=0 n ok_n resumed ccpu ok=1
+    local -a pids=() cmd
+    rate_cmd "$v"
+    pid=${SCP_PID[$RATE_SCP]}
+    scp_settle "$RATE_SCP" 10 || say "  rate: $RATE_SCP not idle after 10 s"
+    rm -f "$W"/rate-c*.log "$W"/rate-c*.rc "$W"/rate-c*.time
+    tree_ticks "$pid"; c0=$TREE_TICKS
+    t0=${EPOCHREALTIME/[.,]/}
+    for ((c = 0; c < RATE_CLIENTS; c++)); do
+        cmd=("${CMD[@]}")
+        [ "$RATE_SESS" = 0 ] || cmd+=(--session-file "$W/rate-session-$RATE_SCP-$c.pem")
+        printf -v f '%s/obj/64k/o%04d.dcm' "$W" $((c + 1))
+        if [ -n "$TIME_BIN" ]; then
+            timeout -k 5 "$RUN_LIMIT" "$TIME_BIN" -f 'cpu %U %S' -o "$W/rate-c$c.time" \
+                bash -c "$RATE_LOOP" rate "$per" "$W/rate-c$c.log" "$W/rate-c$c.rc" "${cmd[@]}" "$f" </dev/null &
+        else
+            timeout -k 5 "$RUN_LIMIT" bash -c "$RATE_LOOP" rate "$per" "$W/rate-c$c.log" "$W/rate-c$c.rc" \
+                "${cmd[@]}" "$f" </dev/null &
+        fi
+        pids+=($!)
+    done
+    for c in "${!pids[@]}"; do wait "${pids[$c]}" || loops_failed=$((loops_failed + 1)); done
+    t1=${EPOCHREALTIME/[.,]/}
+    scp_settle "$RATE_SCP" 10 || say "  rate: $RATE_SCP not idle after 10 s"
+    tree_ticks "$pid"
+    n=$((RATE_CLIENTS * per))
+    ok_n=$(cat "$W"/rate-c*.rc 2>/dev/null | grep -cx 0 || true)
+    resumed=-
+    [[ $v == stockcli-* ]] || resumed=$(cat "$W"/rate-c*.log 2>/dev/null | grep -c '^TLS: .* resumed$' || true)
+    ccpu=-
+    if [ -n "$TIME_BIN" ]; then
+        ccpu=$(cat "$W"/rate-c*.time 2>/dev/null | awk '/^cpu / { s += $2 + $3; k++ } END { if (k) printf "%.3f", s; else print "-" }')
+    fi
+    if [ -z "${RATE_TLS[$v]:-}" ]; then
+        RATE_TLS[$v]=$(grep -m1 '^TLS: ' "$W/rate-c0.log" 2>/dev/null || true)
+        [ -z "${RATE_TLS[$v]}" ] || meta "rate_tls.$v" "${RATE_TLS[$v]}"
+    fi
+    if [ "$ok_n" != "$n" ] || [ "$loops_failed" != 0 ]; then
+        ok=0
+        [ "$record" = 1 ] || v="$v (priming)"
+        note_failure "rate $v round $round: $((n - ok_n)) of $n associations failed, $loops_failed client loop(s) exited non-zero"
+        for ((c = 0; c < RATE_CLIENTS; c++)); do cp "$W/rate-c$c.log" "$W/failed-rate-${v%% *}-$round-$c.log" 2>/dev/null || true; done
+    fi
+    [ "$record" = 1 ] || return 0
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$v" "$round" "$RATE_CLIENTS" "$n" "$ok_n" "$resumed" \
+        "$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.6f", us / 1e6 }')" \
+        "$(awk -v d=$((TREE_TICKS - c0)) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')" "$ccpu" "$ok" >> "$RATE"
+    say "  rate $v round $round: $(awk -v n="$ok_n" -v us=$((t1 - t0)) 'BEGIN { printf "%.1f", n / (us / 1e6) }') associations/s, $ok_n of $n ok, $resumed resumed"
+}
+# Priming: one association per client and variant, not counted (first
+# exec of each program; the session files of the resumed variants).
+for v in "${RVARIANTS[@]}"; do rate_run "$v" 0 1 0; done
+nrv=${#RVARIANTS[@]}
+for ((round = 1; round <= RATE_ROUNDS && nrv > 0; round++)); do
+    for ((j = 0; j < nrv; j++)); do
+        rate_run "${RVARIANTS[$(( (j + round - 1) % nrv ))]}" "$round" "$RATE_PER" 1
+    done
+done
+for name in rate-ours rate-base rate-stock; do
+    [ -n "${OUTDIR[$name]:-}" ] && find "${OUTDIR[$name]}" -mindepth 1 -delete
+done
+
 # ------------------------------------------------------- 3. concurrency ---
 
 say "concurrency: $CONC_CLIENTS clients x $CONC_PER x ${SIZE_LABEL[$CONC_SIZE]}"
@@ -673,7 +895,7 @@ start_scp conc-plain plain
 conc_run() {
     local name=$1 kind=$2 rep=$3 c i pids=() t0 t1 bytes=0 rcs=0 ccpu=0
     local pid=${SCP_PID[$name]}
-    cpu_ticks "$pid"; local c0=$CPU_TICKS
+    tree_ticks "$pid"; local c0=$TREE_TICKS
     client_cmd "$kind" "${PORT[$name]}"
     prefault $(( CONC_CLIENTS * (CONC_PER + 2) * OBJ_BYTES[$CONC_SIZE] + 33554432 ))
     start_sampler "$pid" "$W/conc-rss.out" 1
@@ -705,9 +927,9 @@ conc_run() {
         fi
     done
     t1=${EPOCHREALTIME/[.,]/}
-    wait_no_kids "$pid" 10 || true
+    scp_settle "$name" 10 || true
     stop_sampler
-    cpu_ticks "$pid"
+    tree_ticks "$pid"
     local rss pss np one
     read -r rss pss np one < "$W/conc-rss.out" || true
     if [ -n "$TIME_BIN" ]; then
@@ -722,7 +944,7 @@ conc_run() {
     find "${OUTDIR[$name]}" -mindepth 1 -delete
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rep" "$bytes" \
         "$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.6f", us / 1e6 }')" "$rss" "$pss" "$np" \
-        "$(awk -v d=$((CPU_TICKS - c0)) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')" "$ccpu" "$ok" "${one:-0}" >> "$CONC"
+        "$(awk -v d=$((TREE_TICKS - c0)) -v h="$CLK_TCK" 'BEGIN { printf "%.3f", d / h }')" "$ccpu" "$ok" "${one:-0}" >> "$CONC"
     say "  $name rep $rep: $(awk -v b="$bytes" -v us=$((t1 - t0)) 'BEGIN { printf "%.1f", b / 1048576 / (us / 1e6) }') MB/s aggregate, peak sum RSS $((rss / 1024)) MiB, PSS $((pss / 1024)) MiB, $np processes"
 }
 want conc || CONC_RUN=0
@@ -758,7 +980,7 @@ if [ "$(head -c 1 "$HELLO" 2>/dev/null | od -An -tx1 | tr -d ' ')" != 16 ] ||
 fi
 HALF_ANSWERED=1
 [[ $HALF_KIND == "a complete"* ]] || HALF_ANSWERED=0
-wait_no_kids "$STALL_PID" 10 || true
+scp_settle stall 10 || true
 STALL_LOG_START=$(wc -l < "$W/scp-stall.log")
 files 64k 1
 STALL_FILE=${FILES[0]}
@@ -821,7 +1043,7 @@ for ((round = 1; round <= ${STALL_RUN:-$STALL_ROUNDS}; round++)); do
     nk=$(wc -w <<< "$KIDS")
     [ "$nk" -ge $((STALL_SILENT + STALL_HALF)) ] || STALL_HELD_OK=0
     for fd in "${FDS[@]}"; do exec {fd}>&-; done
-    wait_no_kids "$STALL_PID" 30 || say "stall round $round: association processes still alive 30 s after closing"
+    scp_settle stall 30 || say "stall round $round: association processes still alive 30 s after closing"
     say "  round $round: $(awk -v r="$round" '$1 == r { printf "%s %s ms  ", $2, $3 }' "$STALL")"
 done
 find "${OUTDIR[stall]}" -mindepth 1 -delete
@@ -831,7 +1053,64 @@ STALL_OTHER=$(tail -n +$((STALL_LOG_START + 1)) "$W/scp-stall.log" | grep -E 'pr
 
 meta stall_half_kind "$HALF_KIND" stall_held_ok "$STALL_HELD_OK" stall_other "$STALL_OTHER"
 
+# ---------------------------------------------------- 8. fsync per object ---
+
+# dtp-storescp (RATE_PROFILE) receiving into a directory on disk
+# (BENCH_FSYNC_DIR, default under $BUILD_DIR: the objects elsewhere live on
+# tmpfs, where fsync costs nothing), as it is, and with --no-fsync when it
+# has that option; one association of FSYNC_BATCH objects per run, the two
+# interleaved (round-robin per repetition). After each run its files are
+# moved aside (removed only when the section is done: on a file system
+# mounted with `discard`, freeing blocks slowed the next run down), and
+# before each run the file system is synced (sync -f), so no run pays for
+# another's writeback. Needs about 1.2 GiB there for the full run.
+FSYNC=$RAW/fsync.tsv   # size variant rep objects bytes wall_s ok
+: > "$FSYNC"
+FSYNC_DIR=
+if want fsync; then
+    FSYNC_DIR=$(mktemp -d "${BENCH_FSYNC_DIR:-$BUILD_DIR}/bench-fsync.XXXXXX")
+    meta fsync_dir "$FSYNC_DIR" fsync_fs "$(df -PT "$FSYNC_DIR" | awk 'NR == 2 { print $2 " on " $1 }')"
+    FVARIANTS=(fsync)
+    mkdir -p "$FSYNC_DIR/fsync" "$FSYNC_DIR/nofsync"
+    SCP_OUT=$FSYNC_DIR/fsync start_scp fsync "$RATE_PROFILE"
+    if [ "$NOFSYNC" = 1 ]; then
+        SCP_OUT=$FSYNC_DIR/nofsync start_scp nofsync "$RATE_PROFILE" --no-fsync
+        FVARIANTS+=(nofsync)
+    fi
+    say "fsync per object: ${FVARIANTS[*]} into $FSYNC_DIR, $FSYNC_REPS repetitions$([ "$NOFSYNC" = 1 ] || echo ' (dtp-storescp has no --no-fsync)')"
+    nfv=${#FVARIANTS[@]}
+    for ((rep = 1; rep <= FSYNC_REPS; rep++)); do
+        for size in "${FSYNC_SIZES[@]}"; do
+            for ((j = 0; j < nfv; j++)); do
+                v=${FVARIANTS[$(( (j + rep - 1) % nfv ))]}
+                n=${FSYNC_BATCH[$size]}
+                files "$size" "$n"
+                bytes=$(files_bytes)
+                client_cmd "$RATE_PROFILE" "${PORT[$v]}"
+                sync -f "${OUTDIR[$v]}"
+                log=$W/fsync-$size-$v.log
+                run_client "$log" "${CMD[@]}" "${FILES[@]}"
+                scp_settle "$v" 10 || true
+                got=$(find "${OUTDIR[$v]}" -type f ! -name '.*' | wc -l)
+                mkdir -p "$FSYNC_DIR/done/$size-$v-$rep"
+                find "${OUTDIR[$v]}" -mindepth 1 -maxdepth 1 -exec mv -t "$FSYNC_DIR/done/$size-$v-$rep" {} +
+                ok=1
+                if [ "$RC" != 0 ] || [ "$got" != "$n" ]; then
+                    ok=0
+                    note_failure "fsync ${SIZE_LABEL[$size]} $v rep $rep: exit $RC, $got of $n objects stored"
+                    cp "$log" "$W/failed-fsync-$size-$v-$rep.log"
+                fi
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$v" "$rep" "$n" "$bytes" \
+                    "$(awk -v us="$WALL_US" 'BEGIN { printf "%.6f", us / 1e6 }')" "$ok" >> "$FSYNC"
+                say "  fsync ${SIZE_LABEL[$size]} x$n $v: $(awk -v us="$WALL_US" -v n="$n" 'BEGIN { printf "%.2f", us / 1000 / n }') ms per object (exit $RC)"
+            done
+        done
+    done
+    rm -rf "${FSYNC_DIR:?}/done"
+fi
+
 dtp_stop_all
+[ -z "$FSYNC_DIR" ] || rm -rf "$FSYNC_DIR"
 T_END=${EPOCHREALTIME/[.,]/}
 say "measurements done in $(( (T_END - T_START) / 1000000 )) s; raw data in $RAW"
 

@@ -7,8 +7,12 @@
 # whose mean differs (a failed run with a wild figure left out), ratios of
 # medians and the range of the per-repetition ratios, PASS and MISS
 # verdicts, the association cost over plain per backend, the failure list,
-# the GnuTLS/OpenSSL table; that missing data files (stall, transport) give
-# "-" / "n/a", and that an empty raw dir still gives every section.
+# the GnuTLS/OpenSSL table; the association rate under load (ours/stock and
+# baseline/current ratios with their per-round ranges, SCP CPU per
+# association, resumed counts) and the fsync cost per object; that missing
+# data files (stall, transport) give "-" / "n/a", that a run without a
+# baseline or without --no-fsync says so, and that an empty raw dir still
+# gives every section.
 # Exit: 0 ok, 1 a check failed.
 # shellcheck disable=SC2016  # expected Markdown has backquotes, single-quoted on purpose
 set -uo pipefail
@@ -39,7 +43,8 @@ report() {
 # every section of the report is in FILE
 expect_sections() {
     expect "$1" '# Performance' '## Machine' '## Targets' '## Throughput' '### Ratios' \
-        '## Transport alone (no DICOM)' '## Association rate' '## Concurrency' '## Stall delay' \
+        '## Transport alone (no DICOM)' '## Association rate' '## Association rate under load' \
+        '## Baseline vs current dtp-storescp' '## Concurrency' '## Stall delay' '## fsync per object' \
         '## Backends' '## Raw data'
 }
 
@@ -69,6 +74,22 @@ elapsed_s=42
 tls.bcp195-nd=TLS: profile bcp195-nd: TLSv1.3 TLS_AES_128_GCM_SHA256 group=x25519/255bits peer=/CN=localhost
 tls.gnutls:bcp195-nd=TLS: profile bcp195-nd: TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 group=x25519/255bits peer=/CN=localhost
 failure=throughput 64 KiB bcp195-nd rep 4: exit 1, 3 of 10 objects stored
+rate_clients=16
+rate_per=4
+rate_rounds=3
+rate_profile=bcp195-nd
+baseline_build=/base/build
+baseline_src=/base
+baseline_rev=0123456789ab
+baseline_bin_time=2026-01-02 03:04 UTC
+rate_tls.stock-full=TLS: profile bcp195-nd: TLSv1.3 TLS_AES_256_GCM_SHA384 group=secp256r1/256bits peer=/CN=localhost
+fsync_sizes=64k 8m
+fsync_reps=3
+fsync_batch.64k=10
+fsync_batch.8m=4
+fsync_nofsync=yes
+fsync_dir=/disk/bench-fsync.x
+fsync_fs=ext4 on /dev/vda
 EOF
 # xfer VARIANT MB/s...: one successful run per figure (rep 1, 2, ...) of
 # 10 objects of 1 MiB (2 for stock-default), wall time = MiB / figure
@@ -111,6 +132,45 @@ printf 'conc-plain\t1\t67108864\t0.5\t40960\t30000\t1\t0.2\t0.8\t1\t16384\n' >> 
 # dtp-check scans: medians 0.70 s (OpenSSL; a failed run of 50 s left out) and 12.5 s (GnuTLS)
 printf 'bcp195-nd\t1\t0.500\t0.4\t69\t1\nbcp195-nd\t2\t50.0\t-\t-\t0\nbcp195-nd\t3\t0.700\t0.6\t69\t1\n' > "$R/scan.tsv"
 printf 'bcp195-nd\t4\t0.900\t0.8\t69\t1\ngnutls:bcp195-nd\t1\t12.5\t12\t69\t1\n' >> "$R/scan.tsv"
+# rate VARIANT "ASSOC_PER_S SCP_MS [RESUMED [CLIENTS_MS]]"...: one successful
+# round per figure, 16 clients x 4 = 64 associations; wall time =
+# 64 / ASSOC_PER_S, SCP CPU = SCP_MS ms per association (RESUMED and the
+# clients' CPU "-" when not given)
+rate() {
+    local v=$1 r=0 x a ms res cms; shift
+    for x in "$@"; do
+        r=$((r + 1))
+        read -r a ms res cms <<< "$x"
+        awk -v v="$v" -v r="$r" -v a="$a" -v ms="$ms" -v res="${res:--}" -v cms="${cms:--}" 'BEGIN {
+            printf "%s\t%d\t16\t64\t64\t%s\t%.6f\t%.3f\t%s\t1\n", v, r, res, 64 / a, ms * 64 / 1000,
+                (cms == "-") ? "-" : sprintf("%.3f", cms * 64 / 1000) }'
+    done >> "$R/rate.tsv"
+}
+rate ours-full "40 5 0 25" "32 6 0 30" "50 4 0 20"   # medians 40/s, 5 ms SCP, 25 ms clients
+rate ours-resumed "64 3 64" "80 4 60" "40 2 64"      # 64/s, 3 ms; 188 of 192 resumed
+rate stock-full "20 10 0" "40 8 0" "25 9 0"          # 25/s, 9 ms: ours/stock 1.60 (0.80–2.00), CPU 0.56 (0.44–0.75)
+rate stock-resumed "32 6 64" "40 7 64" "50 5 64"     # 40/s, 6 ms: 1.60 (0.80–2.00), CPU 0.50 (0.40–0.57)
+rate stockcli-full "30 10" "34 12"                   # 32/s, 11 ms, resumed unknown
+rate base-full "20 7 0" "25 8 0" "50 6 0"            # 25/s, 7 ms: current/baseline 1.60 (1.00–2.00), CPU 0.71 (0.67–0.75)
+rate base-resumed "32 5 64" "64 6 64" "40 4 64"      # 40/s, 5 ms: 1.60 (1.00–2.00), CPU 0.60 (0.50–0.67)
+# a failed round, 6000 associations/s: in no figure
+printf 'ours-full\t4\t16\t64\t60\t0\t0.010000\t0.001\t-\t0\n' >> "$R/rate.tsv"
+# fsync_rows SIZE VARIANT N MS_PER_OBJECT...: successful runs (rep 1, 2, ...)
+# of N objects
+fsync_rows() {
+    local size=$1 v=$2 n=$3 rep=0 x; shift 3
+    for x in "$@"; do
+        rep=$((rep + 1))
+        awk -v s="$size" -v v="$v" -v r="$rep" -v n="$n" -v x="$x" \
+            'BEGIN { printf "%s\t%s\t%d\t%d\t%d\t%.6f\t1\n", s, v, r, n, n * 65536, x * n / 1000 }'
+    done >> "$R/fsync.tsv"
+}
+fsync_rows 64k fsync 10 5 7 6          # median 6 ms per object
+fsync_rows 64k nofsync 10 2 1 4        # median 2: cost 4.00, 3.00 (per rep 1.50–7.00)
+fsync_rows 8m fsync 4 100 80 90        # median 90
+fsync_rows 8m nofsync 4 50 60 45       # median 50: cost 40.00, 1.80 (per rep 1.33–2.00)
+# a failed fsync run, 0.1 ms per object: in no figure
+printf '64k\tfsync\t4\t10\t655360\t0.001\t0\n' >> "$R/fsync.tsv"
 # no stall.tsv, transport.tsv, prefault.tsv: as if those sections never ran
 
 report "$R" "$T/report.md"
@@ -145,6 +205,24 @@ expect "$F" '| ours, TLS bcp195-nd, resumed (--session-file) | 3/3 | 26.00 | 25.
     '| ours, GnuTLS bcp195-nd, full handshake | 3/3 | 34.00 | 33.00–35.00 | 9.00 | 13.00 / 6.50 ms |' \
     '| stock DCMTK, TLS +py (TCP_NODELAY=1), full handshake | 3/3 | 31.00 | 30.00–32.00 | - | 6.00 ms / - |' \
     'GnuTLS: 2 of 3 runs with --session-file resumed, 0 of 3 without.'
+# association rate under load: medians, ranges, resumed counts, CPU per association
+expect "$F" '| dtp-storescp | dtp-storescu | full | 3/4 | 40.0 | 32.0–50.0 | 0 of 192 | 5.00 | 25.00 |' \
+    '| dtp-storescp | dtp-storescu --session-file | resumed | 3/3 | 64.0 | 40.0–80.0 | 188 of 192 | 3.00 | - |' \
+    '| stock storescp --fork | dtp-storescu | full | 3/3 | 25.0 | 20.0–40.0 | 0 of 192 | 9.00 | - |' \
+    '| stock storescp --fork | stock storescu | full | 2/2 | 32.0 | 30.0–34.0 | - | 11.00 | - |' \
+    '| baseline dtp-storescp | dtp-storescu --session-file | resumed | 3/3 | 40.0 | 32.0–64.0 | 192 of 192 | 5.00 | - |' \
+    '- stock storescp --fork, full: `profile bcp195-nd: TLSv1.3 TLS_AES_256_GCM_SHA384 group=secp256r1/256bits peer=/CN=localhost`'
+# ours/stock and baseline/current: ratios of medians, per-round ranges
+expect "$F" '| full | 40.0 | 25.0 | 1.60 (0.80–2.00) | 5.00 | 9.00 | 0.56 (0.44–0.75) |' \
+    '| resumed | 64.0 | 40.0 | 1.60 (0.80–2.00) | 3.00 | 6.00 | 0.50 (0.40–0.57) |' \
+    '| full | 25.0 (20.0–50.0) | 40.0 (32.0–50.0) | 1.60 (1.00–2.00) | 7.00 | 5.00 | 0.71 (0.67–0.75) |' \
+    '| resumed | 40.0 (32.0–64.0) | 64.0 (40.0–80.0) | 1.60 (1.00–2.00) | 5.00 | 3.00 | 0.60 (0.50–0.67) |' \
+    'The association rate rounds above with the dtp-storescp of `/base/build` as "baseline"' \
+    '(source `/base`, revision 0123456789ab, binary built 2026-01-02 03:04 UTC) and this'
+# fsync per object: medians, the cost and ratio, the failed run left out
+expect "$F" '| 64 KiB | 10 | 3/4 / 3/3 | 6.00 | 5.00–7.00 | 2.00 | 1.00–4.00 | 4.00 | 3.00 (1.50–7.00) |' \
+    '| 8 MiB | 4 | 3/3 / 3/3 | 90.00 | 80.00–100.00 | 50.00 | 45.00–60.00 | 40.00 | 1.80 (1.33–2.00) |' \
+    'receiving into `/disk/bench-fsync.x` (ext4 on /dev/vda)'
 # backends
 expect "$F" '### 64 KiB objects by backend' \
     '| bcp195-nd | 125.0 | 100.0 | 0.80 (0.25–2.00) |' \
@@ -160,13 +238,27 @@ expect "$F" 'Not measured: `tests/tools/dtp-transport-bench`' '| held | 0/0 | - 
 mkdir "$T/empty"
 report "$T/empty" "$T/empty.md"
 expect_sections "$T/empty.md"
-expect "$T/empty.md" 'the GnuTLS backend was not measured (no GnuTLS data in this run)'
+expect "$T/empty.md" 'the GnuTLS backend was not measured (no GnuTLS data in this run)' \
+    'Not measured: no baseline in this run. To compare, build the other revision in a'
 n=$(awk '/^## Targets/ { t = 1; next } /^## / { t = 0 } t && /^\| / && !/^\| target/ && !/^\|---/' "$T/empty.md" |
     grep -cvE '\| n/a[^|]*\|$')
 [ "$n" = 0 ] || { echo "FAIL: with no data, $n target rows have a verdict other than n/a"; fail=1; }
 printf 'gnutls=0\ngnutls_note=BENCH_BACKENDS=openssl\n' > "$T/empty/meta"
 report "$T/empty" "$T/empty.md"
 expect "$T/empty.md" 'the GnuTLS backend was not measured (BENCH_BACKENDS=openssl)'
+
+# ---------------- no baseline, no --no-fsync (the notes run.sh records) --
+mkdir "$T/nobase"
+printf 'baseline_note=BENCH_BASELINE_BUILD not set\nfsync_nofsync=n/a (no --no-fsync)\nfsync_sizes=64k\nfsync_batch.64k=10\n' > "$T/nobase/meta"
+grep -E '^(ours|stock)' "$R/rate.tsv" > "$T/nobase/rate.tsv"
+awk -F'\t' '$1 == "64k" && $2 == "fsync"' "$R/fsync.tsv" > "$T/nobase/fsync.tsv"
+report "$T/nobase" "$T/nobase.md"
+expect_sections "$T/nobase.md"
+expect "$T/nobase.md" 'Not measured: BENCH_BASELINE_BUILD not set. To compare, build the other revision in a' \
+    '| 64 KiB | 10 | 3/4 / - | 6.00 | 5.00–7.00 | n/a (no --no-fsync) | - | n/a | n/a |' \
+    "Without fsync: n/a (no --no-fsync) (this dtp-storescp's --help has no such option)." \
+    '| full | 40.0 | 25.0 | 1.60 (0.80–2.00) | 5.00 | 9.00 | 0.56 (0.44–0.75) |'
+if grep -q '^| baseline dtp-storescp' "$T/nobase.md"; then echo "FAIL: baseline rows without baseline data"; fail=1; fi
 
 # a raw dir that does not exist: usage, exit 2
 bash "$REPORT" "$T/none" > /dev/null 2>&1
