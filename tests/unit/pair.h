@@ -19,7 +19,7 @@ struct side {
     int rc;
 };
 
-static void *server_thread(void *arg)
+static inline void *server_thread(void *arg)
 {
     struct side *s = arg;
     s->conn = dtp_conn_new(s->ctx, s->fd, NULL);
@@ -32,7 +32,7 @@ static void *server_thread(void *arg)
 /* The name the client addresses the server by (SNI, Q9); NULL: none. */
 static const char *client_peer_name;
 
-static int run_pair(dtp_ctx *cctx, dtp_ctx *sctx, struct side *c, struct side *s)
+static inline int run_pair(dtp_ctx *cctx, dtp_ctx *sctx, struct side *c, struct side *s)
 {
     int sv[2];
     if (!cctx || !sctx || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
@@ -54,7 +54,7 @@ static int run_pair(dtp_ctx *cctx, dtp_ctx *sctx, struct side *c, struct side *s
     return 0;
 }
 
-static void done(struct side *c, struct side *s)
+static inline void done(struct side *c, struct side *s)
 {
     dtp_conn_free(c->conn);
     dtp_conn_free(s->conn);
@@ -64,7 +64,7 @@ static void done(struct side *c, struct side *s)
     dtp_ctx_free(s->ctx);
 }
 
-static dtp_ctx *mk(struct fx f)
+static inline dtp_ctx *mk(struct fx f)
 {
     struct dtp_error e;
     dtp_ctx *c = fx_ctx(f, &e);

@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "fixture.h"
+#include "pair.h" /* struct side, server_thread */
 
 /* ---- key files --------------------------------------------------------- */
 
@@ -153,23 +154,6 @@ static dtp_ctx *client(const char *backend, const struct dtp_profile *p)
     return c;
 }
 
-struct srv {
-    dtp_ctx *ctx;
-    int fd;
-    dtp_conn *conn;
-    int rc;
-};
-
-static void *serve(void *arg)
-{
-    struct srv *s = arg;
-    s->conn = dtp_conn_new(s->ctx, s->fd, NULL);
-    s->rc = s->conn ? dtp_conn_handshake(s->conn) : DTP_R_INTERNAL;
-    if (s->rc != DTP_OK)
-        shutdown(s->fd, SHUT_RDWR);
-    return NULL;
-}
-
 /* What one connection negotiated. */
 struct outcome {
     int client_rc, server_rc;
@@ -185,9 +169,9 @@ static int connect_once(dtp_ctx *cctx, dtp_ctx *sctx, struct outcome *out)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
         return -1;
-    struct srv s = {sctx, sv[1], NULL, -1};
+    struct side s = {sctx, sv[1], NULL, -1};
     pthread_t t;
-    pthread_create(&t, NULL, serve, &s);
+    pthread_create(&t, NULL, server_thread, &s);
     dtp_conn *c = dtp_conn_new(cctx, sv[0], NULL);
     out->client_rc = c ? dtp_conn_handshake(c) : DTP_R_INTERNAL;
     if (out->client_rc != DTP_OK)
