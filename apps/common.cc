@@ -37,6 +37,8 @@ int dtpExitCodeForReason(int code)
         return DTP_EXIT_TLS_CONFIG;
     if (strcmp(r->category, "handshake") == 0)
         return DTP_EXIT_TLS_REFUSED;
+    if (strcmp(r->category, "association") == 0) /* peer map (4xx): refused before any object */
+        return DTP_EXIT_REJECTED;
     return DTP_EXIT_TRANSFER;
 }
 
@@ -529,7 +531,10 @@ void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app)
     out << "4. Provider reasons for A-P-ABORT (C6, R53, R54, M47, M48)" << OFendl
         << "When a TLS failure ends an association, both the SCU and the SCP deliver an A-P-ABORT to\n"
            "the DICOM upper layer with one of these implementation-specific provider reasons.\n"
-           "Configuration errors stop the application before any connection and are listed too."
+           "Configuration errors stop the application before any connection and are listed too.\n"
+           "The association rows (4xx, --peer-map: an AE title not bound to the peer's certificate)\n"
+           "are no A-P-ABORT: the SCP answers A-ASSOCIATE-RJ (rejected-permanent, service-user,\n"
+           "calling AE title not recognized), the SCU closes before its A-ASSOCIATE-RQ."
         << OFendl;
     for (size_t i = 0; i < dtp_reason_count(); i++) {
         const dtp_reason *r = dtp_reason_at(i);

@@ -19,11 +19,14 @@
  * Signals to the main process: SIGHUP builds new contexts from the files
  * (certificate, key, CA, CRL, DH, ticket keys); if all succeed, idle
  * workers are retired and replaced, busy ones finish with what they have;
- * if one fails, the old contexts stay. SIGTERM/SIGINT: stop accepting, let
+ * if one fails, the old contexts stay (the --peer-map file likewise, on
+ * its own). SIGTERM/SIGINT: stop accepting, let
  * busy workers finish for --shutdown-timeout seconds, then abort them.
  */
 #include "common.h"
 #include "store.h"
+#include "peer_scp.h"
+#include "audit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -112,6 +115,7 @@ struct Settings {
     const char *aet;
     DtpAssocOptions assoc;
     OFBool nameListener; /* several listeners: each association line names its own */
+    DtpPeerMapOptions peers; /* --peer-map: calling AE titles bound to client certificates */
     Settings() : doFsync(OFTrue), aet("DTP-STORESCP"), nameListener(OFFalse) {}
 };
 
@@ -142,7 +146,10 @@ static int serveOne(int fd, const char *peerAddr, const Listener &l, const Setti
         peer += " via " + l.name;
     dcmExternalSocketHandle.set(fd);
     dcmDisableGethostbyaddr.set(OFTrue);
-    StoreSCP *scp = refuseBusy ? new BusySCP(s.outDir) : new StoreSCP(s.outDir, s.doFsync);
+    PeerMapSCP *bound = !refuseBusy && s.peers.map && l.layer
+                            ? new PeerMapSCP(s.outDir, s.doFsync, s.peers, *l.layer, peer, logger)
+                            : NULL;
+    StoreSCP *scp = refuseBusy ? new BusySCP(s.outDir) : bound ? bound : new StoreSCP(s.outDir, s.doFsync);
     scp->setPort(l.port);
     scp->setAETitle(s.aet);
     scp->setRespondWithCalledAETitle(OFTrue);
@@ -169,6 +176,9 @@ static int serveOne(int fd, const char *peerAddr, const Listener &l, const Setti
         OFString what = "association from " + peer;
         dtpReportError(logger, what.c_str(), layer->lastError());
         code = dtpExitCodeForReason(layer->lastError().code);
+        if (dtpAuditIsNodeAuthFailure(layer->lastError().code))
+            dtpAuditSecurityAlert(true, peerAddr, scp->callingAE.c_str(),
+                                  layer->hasSession() ? layer->lastSession().peer_subject : NULL, layer->lastError());
     } else {
         /* B6: every association's version and suite, on stdout by default
          * (one write per line: association processes share stdout). */
@@ -179,7 +189,15 @@ static int serveOne(int fd, const char *peerAddr, const Listener &l, const Setti
         }
         if (refuseBusy)
             COUT << "association from " << peer << " refused: too many associations" << OFendl;
-        else
+        else if (bound && bound->refusal != DTP_OK) {
+            COUT << "association from " << peer << " refused: reason " << bound->refusal << " "
+                 << dtp_reason_by_code(bound->refusal)->name << " (--peer-map)" << OFendl;
+            code = DTP_EXIT_REJECTED;
+            /* the library's detail: AE title, certificate subject and
+             * fingerprint, the map lines tried */
+            dtpAuditSecurityAlert(true, peerAddr, scp->callingAE.c_str(),
+                                  layer->hasSession() ? layer->lastSession().peer_subject : NULL, bound->refusalError);
+        } else
             COUT << "association from " << peer << " ended: " << scp->stored << " objects stored (" << scp->bytes
                  << " bytes), " << scp->failed << " failed" << OFendl;
         if (scp->failed)
@@ -189,6 +207,10 @@ static int serveOne(int fd, const char *peerAddr, const Listener &l, const Setti
             code = DTP_EXIT_TRANSFER;
         }
     }
+    /* DICOM Instances Transferred, into the spool before this process
+     * exits (the main process's sender sends it) */
+    if (!scp->auditStored.empty() || !scp->auditFailed.empty())
+        dtpAuditTransferred(true, peerAddr, scp->callingAE.c_str(), s.aet, scp->auditStored, scp->auditFailed);
     delete scp;
     return code;
 }
@@ -340,8 +362,10 @@ static void reapChildren(const OFString &outDir, Pool &pool, OFBool block)
     pid_t pid;
     while (!pool.kids.empty() && (pid = waitpid(-1, &status, block ? 0 : WNOHANG)) > 0) {
         std::map<pid_t, ChildKind>::iterator it = pool.kids.find(pid);
-        if (it == pool.kids.end())
+        if (it == pool.kids.end()) {
+            dtpAuditReaped(pid, status); /* the audit sender: restarted by dtpAuditTick */
             continue;
+        }
         ChildKind kind = it->second;
         pool.count(kind, -1);
         pool.kids.erase(it);
@@ -566,15 +590,17 @@ int main(int argc, char *argv[])
                   "write received objects to existing directory d");
     cmd.addOption("--no-fsync", "acknowledge objects without flushing them to disk\n(faster; a crash can lose acknowledged objects)");
     dtpAddTlsOptions(cmd, OFTrue);
+    dtpAddPeerMapOptions(cmd, OFTrue);
+    dtpAddAuditOptions(cmd, OFTrue);
     cmd.addGroup("certificate lifetime:");
     cmd.addOption("--warn-expiry", 1, "[d]ays: integer (default: 30)",
                   "warn when the own certificate expires within d days\n(checked at start, on SIGHUP and daily)");
     cmd.addGroup("signals:");
-    cmd.addSubGroup("SIGHUP reloads certificate, key, CA, CRL, DH and ticket key\nfiles (a failed reload keeps the old ones);"
+    cmd.addSubGroup("SIGHUP reloads certificate, key, CA, CRL, DH and ticket key\nfiles and the --peer-map (a failed reload keeps the old ones);"
                     " SIGTERM/SIGINT\nstop (see --shutdown-timeout)");
     cmd.addGroup("exit codes:");
-    cmd.addSubGroup("0 stopped by SIGTERM/SIGINT, 1 syntax, 2 output directory,\n3 TLS configuration, 8 cannot listen;"
-                    " with --exit-after: the highest code\nof the associations: 4 TLS refused (2xx),"
+    cmd.addSubGroup("0 stopped by SIGTERM/SIGINT, 1 syntax, 2 output directory,\n3 TLS configuration (or --peer-map file), 8 cannot listen;"
+                    " with --exit-after: the highest code\nof the associations: 4 TLS refused (2xx), 5 refused by --peer-map (4xx),"
                     " 6 aborted (3xx)\nor objects not stored");
 
     DtpTlsOptions tls;
@@ -619,6 +645,10 @@ int main(int argc, char *argv[])
     if (cmd.findOption("--no-fsync"))
         set.doFsync = OFFalse;
     dtpParseTlsOptions(app, cmd, tls);
+    dtpParsePeerMapOptions(app, cmd, set.peers);
+    dtpLoadPeerMap(set.peers, tls, OFTrue, logger); /* a bad map stops here: exit 3 */
+    DtpAuditOptions auditOpt;
+    dtpParseAuditOptions(app, cmd, auditOpt);
 
     /* Listeners: the positional port (with --bind), each --listen, and
      * the sockets systemd passed us. */
@@ -678,6 +708,18 @@ int main(int argc, char *argv[])
     }
     fcntl(status[0], F_SETFL, O_NONBLOCK);
 
+    /* Audit trail: Application Start into the spool, then the sender
+     * process, forked before any worker (it needs none of our sockets). */
+    if (!dtpAuditSetup(auditOpt, tls, "dtp-storescp", set.aet, 5000)) {
+        deleteLayers(ls);
+        return DTP_EXIT_TLS_CONFIG;
+    }
+    dtpAuditApplication(true);
+    std::vector<int> mainFds(status, status + 2);
+    for (size_t i = 0; i < ls.size(); i++)
+        mainFds.push_back(ls[i].fd);
+    dtpAuditStartSender(mainFds);
+
     setSignal(SIGTERM, onStopSignal);
     setSignal(SIGINT, onStopSignal);
     setSignal(SIGHUP, onReloadSignal);
@@ -690,6 +732,7 @@ int main(int argc, char *argv[])
     while (!stopRequested) {
         readAccepted(status[0], pool);
         reapChildren(set.outDir, pool, OFFalse);
+        dtpAuditTick(); /* a sender process that died is restarted */
         if (exitAfter && pool.completed >= exitAfter) {
             OFLOG_INFO(logger, pool.completed << " associations done (--exit-after)");
             break;
@@ -700,6 +743,8 @@ int main(int argc, char *argv[])
         }
         if (reloadRequested) {
             reloadRequested = 0;
+            if (dtpReloadPeerMap(set.peers, logger)) /* a bad map is logged, the old one kept */
+                pool.retireIdle();                   /* new workers fork with the new map */
             if (loadContexts(ls, false)) {
                 OFLOG_INFO(logger, "reloaded certificate, key and trust files (SIGHUP); idle workers replaced");
                 pool.retireIdle();
@@ -794,6 +839,10 @@ int main(int argc, char *argv[])
         kill(it->first, SIGTERM);
     }
     reapChildren(set.outDir, pool, OFTrue);
+    /* Application Stop last; the sender sends what is left for up to 5 s,
+     * the rest stays in the spool for the next run. */
+    dtpAuditApplication(false);
+    dtpAuditStopSender(5000);
     close(status[0]);
     close(status[1]);
     deleteLayers(ls);

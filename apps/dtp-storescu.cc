@@ -1,5 +1,7 @@
 /* dtp-storescu: storescu-like C-STORE SCU with the DICOM TLS profiles. */
+#include "audit.h"
 #include "common.h"
+#include "peers.h"
 
 #include <signal.h>
 #include <memory>
@@ -28,6 +30,9 @@ public:
     unsigned long stored, failed;
     unsigned long long bytes;
     size_t total, index;
+    /* --audit: the objects of the current association, for DICOM
+     * Instances Transferred (sent, or sent and not stored) */
+    std::vector<DtpAuditObject> auditStored, auditFailed;
 
 protected:
     virtual void notifySOPInstanceToBeSent(const TransferEntry &entry)
@@ -38,6 +43,13 @@ protected:
     }
     virtual void notifySOPInstanceSent(const TransferEntry &entry)
     {
+        if (entry.RequestSent && dtpAuditEnabled()) {
+            DtpAuditObject o;
+            o.sopClass = entry.SOPClassUID;
+            o.sopInstance = entry.SOPInstanceUID;
+            dtpAuditReadObject(OFString(entry.Filename.getCharPointer()), o); /* patient and study */
+            (entry.ResponseStatusCode == STATUS_Success ? auditStored : auditFailed).push_back(o);
+        }
         if (entry.RequestSent && entry.ResponseStatusCode == STATUS_Success) {
             ++stored;
             bytes += entry.DatasetSize;
@@ -61,6 +73,27 @@ protected:
 private:
     double lastProgress, objectStart;
     unsigned long current;
+};
+
+/* DICOM Instances Transferred for the association that just ended. */
+static void auditAssociation(StoreSCU &scu, const OFString &peerAddr, const char *calledAE, const char *callingAE)
+{
+    if (!scu.auditStored.empty() || !scu.auditFailed.empty())
+        dtpAuditTransferred(false, peerAddr.c_str(), calledAE, callingAE, scu.auditStored, scu.auditFailed);
+    scu.auditStored.clear();
+    scu.auditFailed.clear();
+}
+
+/* Application Start when made, Application Stop and a bounded attempt to
+ * send the spool (2 s) when main returns; what is not sent stays in the
+ * spool for the next run. */
+struct AuditRun {
+    AuditRun() { dtpAuditApplication(true); }
+    ~AuditRun()
+    {
+        dtpAuditApplication(false);
+        dtpAuditFlush(2000);
+    }
 };
 
 /* Exit after a failed DCMTK call: the TLS reason if there is one. */
@@ -95,9 +128,12 @@ int main(int argc, char *argv[])
     cmd.addOption("--timeout", "-to", 1, "[s]econds: integer (default: 30)", "timeout for connection requests");
     dtpAddAssocOptions(cmd);
     dtpAddTlsOptions(cmd, OFFalse);
+    dtpAddPeerMapOptions(cmd, OFFalse);
+    dtpAddAuditOptions(cmd, OFFalse);
     cmd.addGroup("exit codes:");
-    cmd.addSubGroup("0 all stored, 1 syntax, 2 input, 3 TLS configuration, 4 TLS refused,\n"
-                    "5 association rejected, 6 transfer failed/aborted, 7 network");
+    cmd.addSubGroup("0 all stored, 1 syntax, 2 input, 3 TLS configuration (or --peer-map file),\n"
+                    "4 TLS refused, 5 association rejected (or server certificate not\n"
+                    "bound to -aec by --peer-map), 6 transfer failed/aborted, 7 network");
 
     DtpTlsOptions tls;
     DtpAssocOptions assoc;
@@ -127,6 +163,11 @@ int main(int argc, char *argv[])
         app.checkValue(cmd.getValueAndCheckMin(connTimeout, 1));
     dtpParseAssocOptions(app, cmd, assoc);
     dtpParseTlsOptions(app, cmd, tls);
+    DtpPeerMapOptions peers;
+    dtpParsePeerMapOptions(app, cmd, peers);
+    dtpLoadPeerMap(peers, tls, OFFalse, logger); /* a bad map stops here: exit 3 */
+    DtpAuditOptions auditOpt;
+    dtpParseAuditOptions(app, cmd, auditOpt);
 
     /* Input: files, and directories searched with DCMTK's own helper. */
     OFList<OFString> files;
@@ -160,6 +201,16 @@ int main(int argc, char *argv[])
     DtpTransportLayer *layer = layerOwner.get();
     if (layer)
         layer->setPeerName(peer); /* SNI when the profile sends it and peer is a DNS name (Q9) */
+    if (layer) /* the server certificate must be bound to -aec, checked before the A-ASSOCIATE-RQ */
+        dtpBindCalledAE(*layer, peers, calledAE, tls.profileKey.c_str(), logger);
+    /* its repository gets at most 2 s at exit: the same bound for one
+     * connect + handshake (a listener that never answers TLS) */
+    if (!dtpAuditSetup(auditOpt, tls, "dtp-storescu", callingAE, 2000))
+        return DTP_EXIT_TLS_CONFIG;
+    AuditRun auditRun;
+    char portText[16];
+    snprintf(portText, sizeof portText, "%lu", OFstatic_cast(unsigned long, port));
+    const OFString peerAddr = OFString(peer) + ":" + portText;
     scu.setAETitle(callingAE);
     scu.setPeerAETitle(calledAE);
     scu.setPeerHostName(peer);
@@ -200,6 +251,10 @@ int main(int argc, char *argv[])
                                ? DTP_EXIT_REJECTED
                                : DTP_EXIT_NETWORK;
             rc = failureExit(layer, "association failed", cond, fallback);
+            if (layer && layer->hasError() && dtpAuditIsNodeAuthFailure(layer->lastError().code))
+                dtpAuditSecurityAlert(false, peerAddr.c_str(), calledAE,
+                                      layer->hasSession() ? layer->lastSession().peer_subject : NULL,
+                                      layer->lastError());
             break;
         }
         if (layer && layer->hasSession()) {
@@ -215,9 +270,11 @@ int main(int argc, char *argv[])
             if (rc != DTP_EXIT_TRANSFER && rc != DTP_EXIT_OK)
                 rc = DTP_EXIT_TRANSFER; /* the association was up: a transfer failure */
             scu.abortAssociation();
+            auditAssociation(scu, peerAddr, calledAE, callingAE);
             break;
         }
         scu.releaseAssociation();
+        auditAssociation(scu, peerAddr, calledAE, callingAE);
     }
     double elapsed = nowSeconds() - start;
     size_t notSent = scu.total - scu.stored - scu.failed;

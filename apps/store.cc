@@ -13,7 +13,8 @@
  * hand by receiving it itself and passing it to DCMTK's DcmThreadSCP::run().
  *
  * Then, before the success response: the data set's (0008,0018) is read
- * (parsing stops right after it) and compared with the request's, the file
+ * (parsing stops right after it; with --audit after (0020,000D), for the
+ * patient and study of the audit message) and compared with the request's, the file
  * is fsynced, moved to its name without replacing anything, and the
  * directory is fsynced.
  */
@@ -187,15 +188,24 @@ private:
 };
 
 /* Reads the Part 10 file at path up to (0008,0018) only and checks that
- * the data set's SOP Instance UID is uid; false with the reason if not. */
-static bool datasetUidIs(const OFString &path, const char *uid, OFString &why)
+ * the data set's SOP Instance UID is uid; false with the reason if not.
+ * With audit (--audit), reads on to (0020,000D) and fills in the patient
+ * and the study. */
+static bool datasetUidIs(const OFString &path, const char *uid, OFString &why, DtpAuditObject *audit)
 {
     DcmFileFormat ff;
     OFString dsUid;
     OFCondition c;
     {
         QuietDcmdata quiet;
-        c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 256, ERM_fileOnly, DcmTagKey(0x0008, 0x0019));
+        c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 256, ERM_fileOnly,
+                                audit ? DcmTagKey(0x0020, 0x000E) : DcmTagKey(0x0008, 0x0019));
+    }
+    if (c.good() && audit) {
+        DcmDataset *ds = ff.getDataset();
+        ds->findAndGetOFString(DCM_PatientID, audit->patientId);
+        ds->findAndGetOFString(DCM_PatientName, audit->patientName);
+        ds->findAndGetOFString(DCM_StudyInstanceUID, audit->study);
     }
     if (c.good())
         c = ff.getDataset()->findAndGetOFStringArray(DCM_SOPInstanceUID, dsUid);
@@ -373,6 +383,7 @@ struct StoreSCP::Received {
     const char *step; /* what failed, for the log */
     int error;        /* its errno; 0: nothing failed */
     unsigned long long bytes;
+    DtpAuditObject audit; /* --audit: what the object is, as far as known */
     Received() : uidProblem(NULL), created(false), fd(-1), step(""), error(0), bytes(0) {}
 
     /* Closes and removes the temporary file. */
@@ -401,6 +412,7 @@ OFBool StoreSCP::stopAfterConnectionTimeout() { return OFTrue; }
 
 void StoreSCP::notifyAssociationRequest(const T_ASC_Parameters &params, DcmSCPActionType &desiredAction)
 {
+    callingAE = params.DULparams.callingAPTitle;
     OFLOG_INFO(logger, "association request from " << params.DULparams.callingAPTitle << " at "
                                                     << params.DULparams.callingPresentationAddress);
     DcmSCP::notifyAssociationRequest(params, desiredAction);
@@ -416,16 +428,24 @@ OFCondition StoreSCP::handleIncomingCommand(T_DIMSE_Message *msg, const DcmPrese
      * of the name that comes from the client. */
     r.uidProblem = uidProblem(req.AffectedSOPInstanceUID);
     OFCondition cond = receive(req, info, r);
+    if (dtpAuditEnabled()) {
+        r.audit.sopClass = req.AffectedSOPClassUID;
+        r.audit.sopInstance = req.AffectedSOPInstanceUID;
+    }
     if (cond.bad()) {
         /* The association is over; completed objects stay. */
         r.discard();
         ++failed;
         OFLOG_ERROR(logger, "receiving " << req.AffectedSOPInstanceUID << " failed, object discarded: " << cond.text());
+        if (dtpAuditEnabled())
+            auditFailed.push_back(r.audit);
         return cond;
     }
     Uint16 status = storeReceived(req, r);
     if (status != STATUS_Success)
         ++failed;
+    if (dtpAuditEnabled())
+        (status == STATUS_Success ? auditStored : auditFailed).push_back(r.audit);
     return sendSTOREResponse(info.presentationContextID, req, status);
 }
 
@@ -527,7 +547,7 @@ Uint16 StoreSCP::storeReceived(const T_DIMSE_C_StoreRQ &req, Received &r)
         return STATUS_STORE_Error_CannotUnderstand;
     }
     OFString why;
-    bool matches = r.error != 0 || datasetUidIs(r.tmpName, uid, why);
+    bool matches = r.error != 0 || datasetUidIs(r.tmpName, uid, why, dtpAuditEnabled() ? &r.audit : NULL);
     /* Durable before acknowledged: the file's data now, the directory
      * entry after the rename (unless --no-fsync). */
     if (r.error == 0 && matches && doFsync_ && fsync(r.fd) != 0) {

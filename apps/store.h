@@ -8,9 +8,12 @@
 #ifndef DTP_APPS_STORE_H
 #define DTP_APPS_STORE_H
 
+#include "audit.h"
 #include "common.h"
 
 #include <sys/types.h>
+
+#include <vector>
 
 #include "dcmtk/dcmnet/scpthrd.h"
 
@@ -25,6 +28,10 @@ public:
     ~StoreSCP();
     unsigned long stored, failed;
     unsigned long long bytes;
+    /* With --audit (DICOM Instances Transferred): the calling AE title and
+     * each object stored and not stored, with its patient and study. */
+    OFString callingAE;
+    std::vector<DtpAuditObject> auditStored, auditFailed;
 
 protected:
     virtual OFBool stopAfterCurrentAssociation();

@@ -17,6 +17,9 @@ packages=(
   strace systemd
   # dtp-check's JSON in tests and the benchmark, and its schema check
   jq python3 python3-jsonschema
+  # audit messages: a syslog audit repository over TLS (RFC 5425) and UDP,
+  # and the PS3.15 A.5.1 schema check (xmllint --relaxng)
+  rsyslog rsyslog-gnutls libxml2-utils
   # memory checks: valgrind (label valgrind), clang + libFuzzer (label fuzz)
   valgrind clang libclang-rt-14-dev
 )

@@ -25,7 +25,7 @@ while read -r name; do
   fi
   printf '%-6s %-24s %s\n' "$code" "$name" "${users:-NONE}"
   [ -n "$users" ] || missing+=("$code $name")
-done < <(sed -n 's/^ *\(CFG\|HS\|SES\)(DTP_R_\([A-Z_]*\),.*/\2/p' "$reasons")
+done < <(sed -n 's/^ *\(CFG\|HS\|SES\|ASSOC\)(DTP_R_\([A-Z_]*\),.*/\2/p' "$reasons")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "FAIL: ${#missing[@]} reason row(s) without a test: ${missing[*]}" >&2
   exit 1

@@ -2,7 +2,7 @@
 # symbols.sh LIB HEADER... -- the library exports exactly its API: every
 # global symbol defined in LIB (dtp-core, static or shared) with default
 # visibility is a DTP_API function of one of the HEADERs (dtp/dtp.h,
-# dtp/check.h), and every DTP_API function is defined there; everything else
+# dtp/check.h, dtp/peermap.h), and every DTP_API function is defined there; everything else
 # (dtp__* helpers, backend tables) is hidden.
 set -euo pipefail
 lib=${1:?LIB}

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-DtpTransportLayer::DtpTransportLayer(dtp_ctx *ctx) : ctx_(ctx), hasSession_(false)
+DtpTransportLayer::DtpTransportLayer(dtp_ctx *ctx) : ctx_(ctx), hasSession_(false), check_(NULL), checkUser_(NULL)
 {
     clearLastError();
     memset(&lastSession_, 0, sizeof lastSession_);
@@ -20,10 +20,16 @@ void DtpTransportLayer::noteFailure(const dtp_error &err)
         lastError_ = err;
 }
 
-void DtpTransportLayer::noteSession(const dtp_session_info &info)
+int DtpTransportLayer::noteSession(const dtp_session_info &info, dtp_conn *conn, dtp_error &err)
 {
     lastSession_ = info;
     hasSession_ = true;
+    lastPeerCert_.assign(dtp_conn_peer_cert_der(conn, NULL, 0), 0);
+    if (!lastPeerCert_.empty() &&
+        dtp_conn_peer_cert_der(conn, &lastPeerCert_[0], lastPeerCert_.size()) != lastPeerCert_.size())
+        lastPeerCert_.clear();
+    memset(&err, 0, sizeof err);
+    return check_ ? check_(checkUser_, info, lastPeerCert_, err) : DTP_OK;
 }
 
 OFString DtpTransportLayer::lastErrorText() const
@@ -86,7 +92,11 @@ OFCondition DtpTransportConnection::handshake()
         noteIfFailed();
         return DtpTransportLayer::toCondition(*dtp_conn_error(conn_));
     }
-    layer_.noteSession(*dtp_conn_info(conn_));
+    dtp_error refused;
+    if (layer_.noteSession(*dtp_conn_info(conn_), conn_, refused) != DTP_OK) {
+        layer_.noteFailure(refused);
+        return DtpTransportLayer::toCondition(refused);
+    }
     return EC_Normal;
 }
 

@@ -121,45 +121,63 @@ static bool parse_key_line(const char *p, size_t len, unsigned char *key, char *
     return true;
 }
 
-int dtp__read_ticket_keys(const char *path, struct dtp_ticket_secrets *out, struct dtp_error *err)
+int dtp__read_small_file(const char *path, long max, bool private_only, int reason, const char *what, char **text,
+                         size_t *len, struct dtp_error *err)
 {
-    out->n = 0;
+    *text = NULL;
+    *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: %s", path, strerror(errno));
+        return dtp__set_error(err, reason, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: not a regular file", path);
+        return dtp__set_error(err, reason, "%s: not a regular file", path);
     }
-    /* As ssh with a private key: secrets others can read are not secret,
-     * and keys others can write let them forge tickets (R37). */
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    if (private_only && (st.st_mode & (S_IRWXG | S_IRWXO))) {
         close(fd);
-        return dtp__set_error(err, DTP_R_TICKET_KEYS,
-                              "%s: mode %04o gives group or others access to ticket keys; chmod 600 it", path,
-                              (unsigned)(st.st_mode & 07777));
+        return dtp__set_error(err, reason, "%s: mode %04o gives group or others access to %s; chmod 600 it", path,
+                              (unsigned)(st.st_mode & 07777), what);
     }
-    if (st.st_size > 65536) {
+    if (st.st_size > max) {
         close(fd);
-        return dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: %lld bytes is too large for a ticket key file", path,
-                              (long long)st.st_size);
+        return dtp__set_error(err, reason, "%s: %lld bytes is too large for %s (at most %ld)", path,
+                              (long long)st.st_size, what, max);
     }
-    size_t cap = (size_t)st.st_size + 1, len = 0;
-    char *text = malloc(cap);
-    if (!text) {
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
         close(fd);
         return dtp__set_error(err, DTP_R_INTERNAL, "out of memory");
     }
     ssize_t r = 0;
-    while (len < cap - 1 && ((r = read(fd, text + len, cap - 1 - len)) > 0 || (r < 0 && errno == EINTR)))
+    while (n < cap - 1 && ((r = read(fd, buf + n, cap - 1 - n)) > 0 || (r < 0 && errno == EINTR)))
         if (r > 0)
-            len += (size_t)r;
+            n += (size_t)r;
     int read_errno = r < 0 ? errno : 0;
     close(fd);
-    text[len] = '\0';
+    buf[n] = '\0';
+    if (read_errno) {
+        dtp__wipe(buf, cap);
+        free(buf);
+        return dtp__set_error(err, reason, "%s: %s", path, strerror(read_errno));
+    }
+    *text = buf;
+    *len = n;
+    return DTP_OK;
+}
 
-    int rc = read_errno ? dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: %s", path, strerror(read_errno)) : DTP_OK;
+int dtp__read_ticket_keys(const char *path, struct dtp_ticket_secrets *out, struct dtp_error *err)
+{
+    out->n = 0;
+    char *text = NULL;
+    size_t len = 0;
+    /* As ssh with a private key: secrets others can read are not secret,
+     * and keys others can write let them forge tickets (R37). */
+    int rc = dtp__read_small_file(path, 65536, true, DTP_R_TICKET_KEYS, "ticket keys", &text, &len, err);
+    if (rc != DTP_OK)
+        return rc;
+
     unsigned line = 0;
     for (char *p = text; rc == DTP_OK && p < text + len;) {
         char *end = memchr(p, '\n', (size_t)(text + len - p));
@@ -188,7 +206,7 @@ int dtp__read_ticket_keys(const char *path, struct dtp_ticket_secrets *out, stru
     if (rc == DTP_OK && out->n == 0)
         rc = dtp__set_error(err, DTP_R_TICKET_KEYS, "%s: no key (one line of 64 hex digits: openssl rand -hex 32)",
                             path);
-    dtp__wipe(text, cap);
+    dtp__wipe(text, len + 1);
     free(text);
     if (rc != DTP_OK) {
         dtp__wipe(out, sizeof *out);

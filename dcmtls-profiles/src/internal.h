@@ -166,6 +166,12 @@ struct dtp_ticket_secrets {
 /* Reads and checks the file (format: dtp.h, dtp_config.ticket_key_file).
  * Returns DTP_OK with out->n >= 1, or DTP_R_TICKET_KEYS (DTP_R_INTERNAL)
  * with err filled and *out wiped. The caller wipes *out when done. */
+/* Reads the regular file at path, at most max bytes, into a NUL-terminated
+ * malloc'd buffer (*text, *len; free it, wipe it if secret). private_only:
+ * refuse a file group or others can access. Failures carry reason and name
+ * the file; what says what it holds ("ticket keys", "a peer map"). */
+int dtp__read_small_file(const char *path, long max, bool private_only, int reason, const char *what, char **text,
+                         size_t *len, struct dtp_error *err);
 int dtp__read_ticket_keys(const char *path, struct dtp_ticket_secrets *out, struct dtp_error *err);
 /* Zeroes memory that held secrets, where no TLS library's cleanse is at
  * hand (backend-neutral code); a backend uses its library's. */

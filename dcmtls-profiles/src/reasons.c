@@ -13,6 +13,11 @@
 #define CFG(c, n, m, a) {c, n, "config", m, false, a}
 #define HS(c, n, m, a) {c, n, "handshake", m, true, a}
 #define SES(c, n, m, a) {c, n, "session", m, true, a}
+/* Refused after the handshake by the peer map (dtp/peermap.h): the SCP
+ * answers A-ASSOCIATE-RJ (rejected-permanent, service-user, calling AE
+ * title not recognized), the SCU closes before its association request;
+ * neither is an A-P-ABORT. */
+#define ASSOC(c, n, m, a) {c, n, "association", m, false, a}
 
 static const struct dtp_reason reasons[] = {
     CFG(DTP_R_PROFILE_UNKNOWN, "PROFILE_UNKNOWN", "no TLS profile of that name",
@@ -43,6 +48,9 @@ static const struct dtp_reason reasons[] = {
     CFG(DTP_R_TICKET_KEYS, "TICKET_KEYS", "the session ticket key file cannot be used",
         "give --ticket-key-file mode 0600 and 1 to 8 lines of 64 hex digits (openssl rand -hex 32); "
         "the detail names the line"),
+    CFG(DTP_R_PEER_MAP, "PEER_MAP", "the peer map (--peer-map) cannot be used",
+        "fix the file or line the detail names; a line is AE_TITLE KIND:IDENTITY [PROFILE], KIND one of cn, dns, ip, "
+        "sha256, spki"),
 
     HS(DTP_R_NOT_TLS, "NOT_TLS", "the peer does not speak TLS (e.g. plain DICOM on a TLS port)",
        "check that both sides use TLS on this port (C1)"),
@@ -92,6 +100,15 @@ static const struct dtp_reason reasons[] = {
         "the detail names the alert"),
     SES(DTP_R_PROTOCOL_ERROR, "PROTOCOL_ERROR", "the peer sent bytes that are not a valid TLS record",
         "the stream was corrupted or the peer is faulty; resend"),
+
+    ASSOC(DTP_R_PEER_AE_UNLISTED, "PEER_AE_UNLISTED", "the peer's AE title is not in the peer map",
+          "add a line for the AE title to the --peer-map file (dtp-storescp: or --peer-map-allow-unlisted)"),
+    ASSOC(DTP_R_PEER_CERT_NOT_BOUND, "PEER_CERT_NOT_BOUND",
+          "the peer's certificate is not one the peer map binds to its AE title",
+          "check who presents this AE title; if legitimate, add its certificate's identity (detail) to the map"),
+    ASSOC(DTP_R_PEER_PROFILE_MISMATCH, "PEER_PROFILE_MISMATCH",
+          "the peer uses another TLS profile than the peer map requires for its AE title",
+          "connect under the profile the map line names, or change the line"),
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -204,9 +204,9 @@ done
 
 # ---- --print-conformance: every reason of the table, code and name.
 # Rows look like  HS(DTP_R_NOT_TLS, "NOT_TLS", "message", "advice"),
-mapfile -t ROWS < <(grep -oE '^\s*(CFG|HS|SES)\(DTP_R_[A-Z0-9_]+, *"[A-Z0-9_]+"' "$REASONS_C" |
-    sed -E 's/^\s*(CFG|HS|SES)\(DTP_R_([A-Z0-9_]+), *"([A-Z0-9_]+)"/\2 \3/')
-n_macros=$(grep -cE '^\s*(CFG|HS|SES)\(' "$REASONS_C" || true)
+mapfile -t ROWS < <(grep -oE '^\s*(CFG|HS|SES|ASSOC)\(DTP_R_[A-Z0-9_]+, *"[A-Z0-9_]+"' "$REASONS_C" |
+    sed -E 's/^\s*(CFG|HS|SES|ASSOC)\(DTP_R_([A-Z0-9_]+), *"([A-Z0-9_]+)"/\2 \3/')
+n_macros=$(grep -cE '^\s*(CFG|HS|SES|ASSOC)\(' "$REASONS_C" || true)
 [ "${#ROWS[@]}" -ge 30 ] && [ "${#ROWS[@]}" -eq "$n_macros" ] ||
     dtp_fail "could not parse the reason table of $REASONS_C: ${#ROWS[@]} rows parsed, $n_macros row macros"
 for app in dtp-storescu dtp-storescp; do

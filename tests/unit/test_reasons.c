@@ -33,9 +33,10 @@ static int categories_and_abort_flag(void)
         int cfg = strcmp(r->category, "config") == 0;
         int hs = strcmp(r->category, "handshake") == 0;
         int ses = strcmp(r->category, "session") == 0;
-        CHECK(cfg + hs + ses == 1);
-        CHECK(r->a_p_abort == !cfg); /* C6: wire failures reach the upper layer as A-P-ABORT */
-        CHECK(r->code / 100 == (cfg ? 1 : hs ? 2 : 3)); /* the hundreds say the category */
+        int assoc = strcmp(r->category, "association") == 0; /* peer map: A-ASSOCIATE-RJ */
+        CHECK(cfg + hs + ses + assoc == 1);
+        CHECK(r->a_p_abort == (hs || ses)); /* C6: TLS failures reach the upper layer as A-P-ABORT */
+        CHECK(r->code / 100 == (cfg ? 1 : hs ? 2 : ses ? 3 : 4)); /* the hundreds say the category */
         for (const char *c = r->name; *c; c++)
             CHECK((*c >= 'A' && *c <= 'Z') || *c == '_');
     }
@@ -62,13 +63,14 @@ static int every_enum_value_has_row(void)
         DTP_R_PROFILE_UNKNOWN, DTP_R_PROFILE_RETIRED, DTP_R_CERT_UNREADABLE, DTP_R_KEY_UNREADABLE,
         DTP_R_KEY_PASSWORD, DTP_R_KEY_CERT_MISMATCH, DTP_R_OWN_KEY_WEAK, DTP_R_CA_UNREADABLE,
         DTP_R_CRL_UNREADABLE, DTP_R_DH_PARAMS, DTP_R_NO_SUITE_AVAILABLE, DTP_R_CONFIG_INVALID,
-        DTP_R_INTERNAL, DTP_R_TICKET_KEYS, DTP_R_NOT_TLS, DTP_R_VERSION_REFUSED, DTP_R_NO_SHARED_SUITE,
+        DTP_R_INTERNAL, DTP_R_TICKET_KEYS, DTP_R_PEER_MAP, DTP_R_NOT_TLS, DTP_R_VERSION_REFUSED, DTP_R_NO_SHARED_SUITE,
         DTP_R_PEER_CERT_MISSING, DTP_R_PEER_CERT_UNTRUSTED, DTP_R_PEER_CERT_EXPIRED, DTP_R_PEER_CERT_REVOKED,
         DTP_R_PEER_CERT_WEAK, DTP_R_EPHEMERAL_KEY_WEAK, DTP_R_PEER_ALERT, DTP_R_INAPPROPRIATE_FALLBACK,
         DTP_R_OUTSIDE_PROFILE, DTP_R_HANDSHAKE_TIMEOUT, DTP_R_HANDSHAKE_EOF, DTP_R_HANDSHAKE_FAILED,
         DTP_R_ALPN_MISMATCH, DTP_R_EMS_MISSING,
         DTP_R_RECORD_INTEGRITY, DTP_R_INTEGRITY_ALERT, DTP_R_TRUNCATED, DTP_R_TIMEOUT,
-        DTP_R_IO_ERROR, DTP_R_SESSION_ALERT, DTP_R_PROTOCOL_ERROR};
+        DTP_R_IO_ERROR, DTP_R_SESSION_ALERT, DTP_R_PROTOCOL_ERROR,
+        DTP_R_PEER_AE_UNLISTED, DTP_R_PEER_CERT_NOT_BOUND, DTP_R_PEER_PROFILE_MISMATCH};
     size_t n = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < n; i++)
         CHECK(dtp_reason_by_code(codes[i]) != NULL);

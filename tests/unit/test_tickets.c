@@ -24,34 +24,8 @@
 
 /* ---- key files --------------------------------------------------------- */
 
-static char dir[512]; /* this run's scratch directory, removed at the end */
-
-static const char *scratch(const char *name)
-{
-    static char bufs[8][700];
-    static int next;
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "%s/dtp-tickets.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-        if (!mkdtemp(dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-    }
-    char *b = bufs[next++ % 8];
-    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
-    return b;
-}
-
-static void cleanup(void)
-{
-    if (!dir[0])
-        return;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    dir[0] = '\0';
-}
+#define SCRATCH_PREFIX "dtp-tickets"
+#include "scratch.h"
 
 /* A fresh random key as the file holds it: 64 hex digits. */
 static void new_key(char hex[65])

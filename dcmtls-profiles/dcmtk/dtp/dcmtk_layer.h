@@ -19,6 +19,8 @@
 
 #include "dtp/dtp.h"
 
+#include <vector>
+
 /* OFCondition module number of this library (DCMTK leaves > 1023 to users). */
 const unsigned short DTP_OFCONDITION_MODULE = 1195;
 
@@ -33,6 +35,7 @@ public:
     virtual DcmTransportConnection *createConnection(DcmNativeSocketType openSocket, OFBool useSecureLayer);
 
     dtp_ctx *context() { return ctx_; }
+    const dtp_ctx *context() const { return ctx_; }
 
     /* Client: the host name the peer is addressed by (as given to
      * ASC_setPresentationAddresses); connections created afterwards send
@@ -47,6 +50,23 @@ public:
     /* The most recent successful handshake. */
     const dtp_session_info &lastSession() const { return lastSession_; }
     bool hasSession() const { return hasSession_; }
+    /* The peer certificate (DER) of that handshake; empty if the peer sent
+     * none. An SCP process serving one association reads its client's
+     * here (dtp/peermap.h binds AE titles to it). */
+    const std::vector<unsigned char> &lastPeerCertificate() const { return lastPeerCert_; }
+
+    /* Called after each successful handshake, before any DICOM byte is
+     * sent or read: DTP_OK goes on; any other reason (err filled) fails the
+     * handshake as a TLS failure would, so the connection is closed and
+     * lastError() says why. The SCU binds the called AE title to the
+     * server certificate with it (dtp_peer_map_check). */
+    typedef int (*HandshakeCheck)(void *user, const dtp_session_info &info, const std::vector<unsigned char> &peerCert,
+                                  dtp_error &err);
+    void setHandshakeCheck(HandshakeCheck fn, void *user)
+    {
+        check_ = fn;
+        checkUser_ = user;
+    }
 
     /* "A-P-ABORT, provider reason 202 NO_SHARED_SUITE: ... (detail)" */
     OFString lastErrorText() const;
@@ -54,7 +74,9 @@ public:
 
     /* called by connections */
     void noteFailure(const dtp_error &err);
-    void noteSession(const dtp_session_info &info);
+    /* Keeps info and the peer certificate; returns the handshake check's
+     * verdict (DTP_OK without a check), err filled otherwise. */
+    int noteSession(const dtp_session_info &info, dtp_conn *conn, dtp_error &err);
 
 private:
     DtpTransportLayer(const DtpTransportLayer &);
@@ -65,6 +87,9 @@ private:
     dtp_error lastError_;
     dtp_session_info lastSession_;
     bool hasSession_;
+    std::vector<unsigned char> lastPeerCert_;
+    HandshakeCheck check_;
+    void *checkUser_;
 };
 
 class DtpTransportConnection : public DcmTransportConnection

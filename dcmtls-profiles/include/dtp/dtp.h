@@ -269,6 +269,7 @@ enum dtp_reason_code {
     DTP_R_CONFIG_INVALID = 111,
     DTP_R_INTERNAL = 112,
     DTP_R_TICKET_KEYS = 113,
+    DTP_R_PEER_MAP = 114,
 
     /* handshake: the association is never established */
     DTP_R_NOT_TLS = 200,
@@ -296,13 +297,20 @@ enum dtp_reason_code {
     DTP_R_TIMEOUT = 303,
     DTP_R_IO_ERROR = 304,
     DTP_R_SESSION_ALERT = 305,
-    DTP_R_PROTOCOL_ERROR = 306
+    DTP_R_PROTOCOL_ERROR = 306,
+
+    /* association: TLS is up, but the peer is not the one the peer map
+     * (dtp/peermap.h) binds to its AE title; the SCP answers
+     * A-ASSOCIATE-RJ, the SCU sends no association request */
+    DTP_R_PEER_AE_UNLISTED = 400,
+    DTP_R_PEER_CERT_NOT_BOUND = 401,
+    DTP_R_PEER_PROFILE_MISMATCH = 402
 };
 
 struct dtp_reason {
     int code;             /* stable numeric code */
     const char *name;     /* stable upper-case name, e.g. "NO_SHARED_SUITE" */
-    const char *category; /* "config", "handshake" or "session" */
+    const char *category; /* "config", "handshake", "session" or "association" */
     const char *message;  /* one line for people */
     bool a_p_abort;       /* delivered to the DICOM upper layer as A-P-ABORT (C6) */
     const char *action;   /* what to do about it */
