@@ -33,7 +33,7 @@ fi
 for heading in '# Performance' '## Machine' '## Targets' '## Throughput' '### 64 KiB objects' \
                '### 512 KiB objects' '### Ratios' '## Association rate' '## Concurrency' \
                '## Stall delay' '## dtp-check scan' '## Transport alone (no DICOM)' '## Backends' \
-               '## Association rate under load' '## Baseline vs current dtp-storescp' '## fsync per object' '## Raw data'; do
+               '## Association rate under load' '## Baseline vs current dtp-storescp' '## fsync per object' '## Audit trail' '## Raw data'; do
     if ! grep -qxF -- "$heading" "$BENCH_OUT" && ! grep -q -- "^$heading" "$BENCH_OUT"; then
         echo "FAIL: report $BENCH_OUT has no section '$heading'"
         fail=1
@@ -47,7 +47,7 @@ if [ "$n" -lt 9 ] || [ "$n" != "$nv" ]; then
     echo "FAIL: $n target rows, $nv with PASS/MISS/n/a"
     fail=1
 fi
-for f in meta xfer.tsv assoc.tsv rate.tsv fsync.tsv; do
+for f in meta xfer.tsv assoc.tsv rate.tsv fsync.tsv audit.tsv; do
     [ -s "$BENCH_RAW/$f" ] || { echo "FAIL: no raw data $BENCH_RAW/$f"; fail=1; }
 done
 # Both backends side by side: a GnuTLS median for every profile at 64 KiB

@@ -27,6 +27,7 @@
 #                  associations ok_associations resumed ("-": not known)
 #                  wall_s scp_cpu_s clients_cpu_s ("-": not measured) ok
 #   fsync.tsv      fsync per object: size variant rep objects bytes wall_s ok
+#   audit.tsv      audit trail: variant rep objects bytes wall_s xfer_s ok
 # Variants: plain, a profile key (OpenSSL backend), gnutls:PROFILE (both
 # apps on --tls-backend gnutls), stock-nodelay, stock-default; association
 # variants plain, tls-full, tls-resumed, gnutls-full, gnutls-resumed,
@@ -48,7 +49,7 @@ RAW=$1
 data() { if [ -f "$RAW/$1" ]; then echo "$RAW/$1"; else echo /dev/null; fi; }
 XFER=$(data xfer.tsv) ASSOC=$(data assoc.tsv) CONC=$(data conc.tsv)
 STALL=$(data stall.tsv) TRANSPORT=$(data transport.tsv) PREFAULT=$(data prefault.tsv)
-SCAN=$(data scan.tsv) RATE=$(data rate.tsv) FSYNC=$(data fsync.tsv)
+SCAN=$(data scan.tsv) RATE=$(data rate.tsv) FSYNC=$(data fsync.tsv) AUDIT=$(data audit.tsv)
 
 declare -A M=()
 FAIL_NOTES=()
@@ -642,6 +643,51 @@ else
     case $(m fsync_fs) in tmpfs*) echo; echo "**The directory is on tmpfs, where fsync does nothing**: set BENCH_FSYNC_DIR to a disk." ;; esac
 fi
 echo
+echo "## Audit trail"
+echo
+# acol VARIANT COLUMN: that column (5 wall_s, 6 xfer_s) of the successful runs, in ms
+acol() { awk -F'\t' -v v="$1" -v c="$2" '$1 == v && $7 == 1 && $c != "-" { print $c * 1000 }' "$AUDIT"; }
+# apaired VARIANT COLUMN: "min–max" of the per-repetition ratios VARIANT/none
+apaired() {
+    awk -F'\t' -v a="$1" -v c="$2" '$7 == 1 && $c != "-" && ($1 == a || $1 == "none") { x[$1, $2] = $c; r[$2] = 1 }
+        END { lo = ""; for (k in r) if ((a, k) in x && ("none", k) in x && x["none", k] > 0) {
+                  q = x[a, k] / x["none", k]; if (lo == "" || q < lo) lo = q; if (hi == "" || q > hi) hi = q }
+              if (lo == "") print "-"; else printf "%.2f–%.2f", lo, hi }' "$AUDIT"
+}
+if [ ! -s "$AUDIT" ]; then
+    echo "Not measured ($(m audit_note 'BENCH_ONLY, or raw data from before this section existed'))."
+else
+    echo "dtp-storescp (TLS $(m rate_profile bcp195-nd)) receiving $(m audit_batch) objects of 512 KiB per run"
+    echo "(one dtp-storescu association), $(m audit_reps) repetition(s), the variants interleaved: no \`--audit\`;"
+    echo "\`--audit file:\` (every message made, spooled, fsynced and written); \`--audit tls://\` to a"
+    echo "closed port (repository down) and to a listener that accepts and never answers (silent). The"
+    echo "client has no \`--audit\`. Wall = the dtp-storescu process; transfer = its own"
+    echo "association-to-release time (the summary line). Ratio to \"none\" of the medians; in"
+    echo "brackets the range of the per-repetition ratios."
+    echo
+    echo "| variant | runs ok | wall ms, median | min–max | transfer ms, median | min–max | wall / none | transfer / none |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    read -r _ ANONE_W _ _ < <(acol none 5 | summary)
+    read -r _ ANONE_X _ _ < <(acol none 6 | summary)
+    for v in none file down silent; do
+        grep -qP "^$v\\t" "$AUDIT" || continue
+        aall=$(awk -F'\t' -v v="$v" '$1 == v { n++ } END { print n + 0 }' "$AUDIT")
+        read -r an wmed wlo whi < <(acol "$v" 5 | summary)
+        read -r _ xmed xlo xhi < <(acol "$v" 6 | summary)
+        if [ "$v" = none ]; then
+            rw=- rx=-
+        else
+            rw=$(inb "$(ratio "$wmed" "$ANONE_W")" "$(apaired "$v" 5)")
+            rx=$(inb "$(ratio "$xmed" "$ANONE_X")" "$(apaired "$v" 6)")
+        fi
+        echo "| $v | $an/$aall | $(fmt "$wmed" 1) | $(fmt "$wlo" 1)–$(fmt "$whi" 1) | $(fmt "$xmed" 1) | $(fmt "$xlo" 1)–$(fmt "$xhi" 1) | $rw | $rx |"
+    done
+    echo
+    echo "Messages waiting in the spool afterwards (Application Start and one Instances Transferred"
+    echo "per run expected: $(m audit_expected)): down $(m audit_spooled.down), silent $(m audit_spooled.silent);"
+    echo "lines written by the file sink: $(m audit_file_lines)."
+fi
+echo
 echo "## Backends"
 echo
 if [ "$GNUTLS" != 1 ]; then
@@ -681,7 +727,7 @@ echo
 echo "## Raw data"
 echo
 echo "The raw data of this report is in \`$RAW\` (meta, xfer.tsv, assoc.tsv, conc.tsv,"
-echo "stall.tsv, transport.tsv, prefault.tsv, scan.tsv, rate.tsv, fsync.tsv); \`bash bench/report.sh $RAW > FILE\`"
+echo "stall.tsv, transport.tsv, prefault.tsv, scan.tsv, rate.tsv, fsync.tsv, audit.tsv); \`bash bench/report.sh $RAW > FILE\`"
 echo "writes this report again from it."
 echo
 echo "<details><summary>every run (tab-separated)</summary>"

@@ -30,6 +30,10 @@
 #      same rounds (baseline vs current);
 #   8. fsync per object: dtp-storescp writing to a disk directory with and
 #      without --no-fsync (when its --help has it), 64 KiB and 8 MiB;
+#   9. audit trail: the same transfer into dtp-storescp without --audit,
+#      with a file: sink, with a TLS repository that is down (closed port)
+#      and one that accepts and never answers; per run wall time and the
+#      SCU's transfer time, and what the spool holds afterwards;
 # writes what it measured to the raw-data directory $BENCH_RAW (the layout
 # is in bench/report.sh), then runs `bench/report.sh $BENCH_RAW`, which
 # turns it into the Markdown report $BENCH_OUT (generated; never edit it).
@@ -52,7 +56,7 @@
 #               gnutls"; "openssl" leaves the GnuTLS variants out, as does
 #               a build without the GnuTLS backend)
 #   BENCH_ONLY  for working on the script: run only these sections (any of
-#               throughput assoc conc stall transport scan rate fsync); the
+#               throughput assoc conc stall transport scan rate fsync audit); the
 #               report is then incomplete
 #   BENCH_BASELINE_BUILD  another build tree (e.g. of the previous commit:
 #               `git archive REV | tar -x -C DIR`, then scripts/build.sh with
@@ -119,6 +123,8 @@ RATE_CLIENTS=16 RATE_PER=5 RATE_ROUNDS=5 RATE_PROFILE=bcp195-nd
 # fsync per object: objects per run (one association) and repetitions
 declare -A FSYNC_BATCH=([64k]=64 [8m]=8)
 FSYNC_SIZES=(64k 8m) FSYNC_REPS=9
+# audit trail: objects (512 KiB) per run and repetitions
+AUDIT_BATCH=16 AUDIT_REPS=7
 if [ "$QUICK" = 1 ]; then
     SIZES=(64k 512k)
     BATCH=([64k]=64 [512k]=16)
@@ -130,6 +136,7 @@ if [ "$QUICK" = 1 ]; then
     TRANSPORT_MIB=64
     RATE_PER=2 RATE_ROUNDS=1
     FSYNC_BATCH=([64k]=16 [8m]=2) FSYNC_REPS=1
+    AUDIT_BATCH=4 AUDIT_REPS=1
 fi
 PROFILES=(bcp195 bcp195-nd bcp195-ex cryptrec bcp195-8996 bcp195-8996-mod)
 # Throughput variants: a profile key runs our apps on OpenSSL (their
@@ -222,7 +229,7 @@ say "work dir $W (BENCH_TMP=$BENCH_TMP), build $BUILD_DIR, QUICK=$QUICK, REPS=$R
 # Everything the report is made from goes to $RAW: the data files (each
 # section appends its runs) and meta, KEY=VALUE lines (layout: bench/report.sh).
 mkdir -p "$RAW"
-rm -f "$RAW"/{meta,xfer.tsv,assoc.tsv,conc.tsv,stall.tsv,transport.tsv,prefault.tsv,scan.tsv,rate.tsv,fsync.tsv}
+rm -f "$RAW"/{meta,xfer.tsv,assoc.tsv,conc.tsv,stall.tsv,transport.tsv,prefault.tsv,scan.tsv,rate.tsv,fsync.tsv,audit.tsv}
 # meta KEY VALUE [KEY VALUE]...: lines of $RAW/meta (a newline in a value
 # becomes a blank)
 meta() {
@@ -245,6 +252,7 @@ meta rate_clients "$RATE_CLIENTS" rate_per "$RATE_PER" rate_rounds "$RATE_ROUNDS
     baseline_note "$BASELINE_NOTE" fsync_sizes "${FSYNC_SIZES[*]}" fsync_reps "$FSYNC_REPS" \
     fsync_nofsync "$([ "$NOFSYNC" = 1 ] && echo yes || echo 'n/a (no --no-fsync)')"
 for key in "${FSYNC_SIZES[@]}"; do meta "fsync_batch.$key" "${FSYNC_BATCH[$key]}"; done
+meta audit_batch "$AUDIT_BATCH" audit_reps "$AUDIT_REPS"
 if [ -n "$BASE_SCP" ]; then
     base_src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:[A-Z]*=//p' "$BENCH_BASELINE_BUILD/CMakeCache.txt" 2>/dev/null | head -n 1)
     base_rev=$(git -C "${base_src:-/nonexistent}" rev-parse --short=12 HEAD 2>/dev/null || echo "unknown (not a git tree)")
@@ -308,6 +316,7 @@ for key in "${SIZES[@]}"; do need_objects "$key" "${BATCH[$key]}"; done
 need_objects "$CONC_SIZE" $((CONC_CLIENTS * CONC_PER))
 need_objects 64k "$RATE_CLIENTS"     # one object of its own per rate client
 for key in "${FSYNC_SIZES[@]}"; do need_objects "$key" "${FSYNC_BATCH[$key]}"; done
+need_objects 512k "$AUDIT_BATCH"
 for key in "${!NEED_OBJ[@]}"; do make_set "$key" "${NEED_OBJ[$key]}"; done
 for key in "${!OBJ_BYTES[@]}"; do meta "obj_bytes.$key" "${OBJ_BYTES[$key]}"; done
 say "objects ready: $(du -sh "$W/obj" | cut -f1) in $W/obj"
@@ -1107,6 +1116,70 @@ if want fsync; then
         done
     done
     rm -rf "${FSYNC_DIR:?}/done"
+fi
+
+# ------------------------------------------------------ 9. audit trail ---
+
+# dtp-storescp (RATE_PROFILE) with no --audit ("none"), with --audit
+# file:PATH ("file": the messages are made, spooled and written), with
+# --audit tls:// to a closed port ("down") and to a listener that accepts
+# and never answers ("silent", python3): the same batch of AUDIT_BATCH
+# 512 KiB objects per run, the variants interleaved. The client has no
+# --audit: this is the receiver's cost. Afterwards the spools of "down"
+# and "silent" must hold every message (Application Start and one
+# Instances Transferred per run): nothing sent, nothing lost.
+AUDIT=$RAW/audit.tsv   # variant rep objects bytes wall_s xfer_s ok
+: > "$AUDIT"
+if want audit && "$SCP" --help 2>&1 | grep -q -e '--audit '; then
+    AVARIANTS=(none file down)
+    closed=$(dtp_free_port)
+    start_scp a-none "$RATE_PROFILE"
+    start_scp a-file "$RATE_PROFILE" --audit "file:$W/audit-file.log" --audit-spool "$W/spool-file"
+    start_scp a-down "$RATE_PROFILE" --audit "tls://127.0.0.1:$closed" --audit-spool "$W/spool-down"
+    if command -v python3 >/dev/null 2>&1; then
+        silent=$(dtp_free_port)
+        dtp_start silent python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); held = []
+while True: held.append(s.accept()[0])' "$silent"
+        dtp_wait_port "$silent" 127.0.0.1 10 || dtp_fail "the silent audit listener did not start"
+        start_scp a-silent "$RATE_PROFILE" --audit "tls://127.0.0.1:$silent" --audit-spool "$W/spool-silent"
+        AVARIANTS+=(silent)
+    fi
+    say "audit trail: ${AVARIANTS[*]}, $AUDIT_REPS x $AUDIT_BATCH x 512 KiB"
+    nav=${#AVARIANTS[@]}
+    files 512k "$AUDIT_BATCH"
+    bytes=$(files_bytes)
+    for ((rep = 1; rep <= AUDIT_REPS; rep++)); do
+        for ((j = 0; j < nav; j++)); do
+            v=${AVARIANTS[$(( (j + rep - 1) % nav ))]}
+            client_cmd "$RATE_PROFILE" "${PORT[a-$v]}"
+            log=$W/audit-$v.log
+            run_client "$log" "${CMD[@]}" "${FILES[@]}"
+            scp_settle "a-$v" 10 || true
+            got=$(find "${OUTDIR[a-$v]}" -type f ! -name '.*' | wc -l)
+            find "${OUTDIR[a-$v]}" -mindepth 1 -delete
+            xfer=$(sed -n 's/^summary: .* bytes in \([0-9.e+-]*\) s.*/\1/p' "$log" | head -n 1)
+            ok=1
+            if [ "$RC" != 0 ] || [ "$got" != "$AUDIT_BATCH" ] || [ -z "$xfer" ]; then
+                ok=0
+                note_failure "audit $v rep $rep: exit $RC, $got of $AUDIT_BATCH objects stored"
+                cp "$log" "$W/failed-audit-$v-$rep.log"
+            fi
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$v" "$rep" "$AUDIT_BATCH" "$bytes" \
+                "$(awk -v us="$WALL_US" 'BEGIN { printf "%.6f", us / 1e6 }')" "${xfer:--}" "$ok" >> "$AUDIT"
+            say "  audit $v: $(awk -v us="$WALL_US" 'BEGIN { printf "%.1f", us / 1000 }') ms (exit $RC)"
+        done
+    done
+    # Nothing sent, nothing lost: Application Start + one message per run.
+    for v in down silent; do
+        [ -d "$W/spool-$v" ] || continue
+        meta "audit_spooled.$v" "$(find "$W/spool-$v" -type f -name '*.msg' | wc -l)"
+    done
+    meta audit_expected $((1 + AUDIT_REPS))
+    meta audit_file_lines "$(wc -l < "$W/audit-file.log" 2>/dev/null || echo 0)"
+elif want audit; then
+    meta audit_note "dtp-storescp has no --audit"
 fi
 
 dtp_stop_all

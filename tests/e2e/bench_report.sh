@@ -45,7 +45,7 @@ expect_sections() {
     expect "$1" '# Performance' '## Machine' '## Targets' '## Throughput' '### Ratios' \
         '## Transport alone (no DICOM)' '## Association rate' '## Association rate under load' \
         '## Baseline vs current dtp-storescp' '## Concurrency' '## Stall delay' '## fsync per object' \
-        '## Backends' '## Raw data'
+        '## Audit trail' '## Backends' '## Raw data'
 }
 
 # ------------------------------------------------ synthetic run, 64 KiB --
@@ -90,6 +90,12 @@ fsync_batch.8m=4
 fsync_nofsync=yes
 fsync_dir=/disk/bench-fsync.x
 fsync_fs=ext4 on /dev/vda
+audit_batch=16
+audit_reps=3
+audit_expected=4
+audit_spooled.down=4
+audit_spooled.silent=4
+audit_file_lines=7
 EOF
 # xfer VARIANT MB/s...: one successful run per figure (rep 1, 2, ...) of
 # 10 objects of 1 MiB (2 for stock-default), wall time = MiB / figure
@@ -171,6 +177,20 @@ fsync_rows 8m fsync 4 100 80 90        # median 90
 fsync_rows 8m nofsync 4 50 60 45       # median 50: cost 40.00, 1.80 (per rep 1.33–2.00)
 # a failed fsync run, 0.1 ms per object: in no figure
 printf '64k\tfsync\t4\t10\t655360\t0.001\t0\n' >> "$R/fsync.tsv"
+# audit_rows VARIANT WALL_MS:XFER_MS...: successful runs (rep 1, 2, ...)
+audit_rows() {
+    local v=$1 rep=0 x; shift
+    for x in "$@"; do
+        rep=$((rep + 1))
+        awk -v v="$v" -v r="$rep" -v w="${x%:*}" -v t="${x#*:}" \
+            'BEGIN { printf "%s\t%d\t16\t8388608\t%.6f\t%.6f\t1\n", v, r, w / 1000, t / 1000 }'
+    done >> "$R/audit.tsv"
+}
+audit_rows none 100:50 120:60 110:40      # medians 110 / 50
+audit_rows file 121:55 132:66 110:44      # 121 / 55: 1.10 (1.00–1.21), 1.10 (1.10–1.10)
+audit_rows down 110:50 240:60 99:40       # 110 / 50: 1.00 (0.90–2.00), 1.00 (1.00–1.00)
+# a failed run: in no figure
+printf 'silent\t1\t16\t8388608\t9.000000\t-\t0\n' >> "$R/audit.tsv"
 # no stall.tsv, transport.tsv, prefault.tsv: as if those sections never ran
 
 report "$R" "$T/report.md"
@@ -223,6 +243,12 @@ expect "$F" '| full | 40.0 | 25.0 | 1.60 (0.80–2.00) | 5.00 | 9.00 | 0.56 (0.4
 expect "$F" '| 64 KiB | 10 | 3/4 / 3/3 | 6.00 | 5.00–7.00 | 2.00 | 1.00–4.00 | 4.00 | 3.00 (1.50–7.00) |' \
     '| 8 MiB | 4 | 3/3 / 3/3 | 90.00 | 80.00–100.00 | 50.00 | 45.00–60.00 | 40.00 | 1.80 (1.33–2.00) |' \
     'receiving into `/disk/bench-fsync.x` (ext4 on /dev/vda)'
+# audit trail: medians, ratios to none with per-repetition ranges, the failed run left out
+expect "$F" '| none | 3/3 | 110.0 | 100.0–120.0 | 50.0 | 40.0–60.0 | - | - |' \
+    '| file | 3/3 | 121.0 | 110.0–132.0 | 55.0 | 44.0–66.0 | 1.10 (1.00–1.21) | 1.10 (1.10–1.10) |' \
+    '| down | 3/3 | 110.0 | 99.0–240.0 | 50.0 | 40.0–60.0 | 1.00 (0.90–2.00) | 1.00 (1.00–1.00) |' \
+    '| silent | 0/1 | - | -–- | - | -–- | - | - |' \
+    'per run expected: 4): down 4, silent 4;'
 # backends
 expect "$F" '### 64 KiB objects by backend' \
     '| bcp195-nd | 125.0 | 100.0 | 0.80 (0.25–2.00) |' \
