@@ -1134,7 +1134,7 @@ if want audit && "$SCP" --help 2>&1 | grep -q -e '--audit '; then
     AVARIANTS=(none file down)
     closed=$(dtp_free_port)
     start_scp a-none "$RATE_PROFILE"
-    start_scp a-file "$RATE_PROFILE" --audit "file:$W/audit-file.log" --audit-spool "$W/spool-file"
+    start_scp a-file "$RATE_PROFILE" --audit "file:$W/audit-sink.log" --audit-spool "$W/spool-file"
     start_scp a-down "$RATE_PROFILE" --audit "tls://127.0.0.1:$closed" --audit-spool "$W/spool-down"
     if command -v python3 >/dev/null 2>&1; then
         silent=$(dtp_free_port)
@@ -1177,7 +1177,13 @@ while True: held.append(s.accept()[0])' "$silent"
         meta "audit_spooled.$v" "$(find "$W/spool-$v" -type f -name '*.msg' | wc -l)"
     done
     meta audit_expected $((1 + AUDIT_REPS))
-    meta audit_file_lines "$(wc -l < "$W/audit-file.log" 2>/dev/null || echo 0)"
+    # The file sink's sender drains its spool on its own time: wait for it
+    # (bounded) before counting what it wrote.
+    for ((i = 0; i < 100; i++)); do
+        [ "$(wc -l < "$W/audit-sink.log" 2>/dev/null || echo 0)" -ge $((1 + AUDIT_REPS)) ] && break
+        read -rt 0.1 -u "$DTP_STDIN_FD" _ || true
+    done
+    meta audit_file_lines "$(wc -l < "$W/audit-sink.log" 2>/dev/null || echo 0)"
 elif want audit; then
     meta audit_note "dtp-storescp has no --audit"
 fi
