@@ -199,6 +199,13 @@ static const dtp_audit_code ROLE_SOURCE = {"110153", "DCM", "Source Role ID"};
 static const dtp_audit_code ROLE_DESTINATION = {"110152", "DCM", "Destination Role ID"};
 static const dtp_audit_code ID_STUDY = {"110180", "DCM", "Study Instance UID"};
 static const dtp_audit_code ID_NODE = {"110182", "DCM", "Node ID"};
+/* EventID and EventTypeCode values (PS3.15 A.5.3) */
+static const dtp_audit_code EV_APP_ACTIVITY = {"110100", "DCM", "Application Activity"};
+static const dtp_audit_code EV_APP_START = {"110120", "DCM", "Application Start"};
+static const dtp_audit_code EV_APP_STOP = {"110121", "DCM", "Application Stop"};
+static const dtp_audit_code EV_SECURITY_ALERT = {"110113", "DCM", "Security Alert"};
+static const dtp_audit_code EV_NODE_AUTHENTICATION = {"110126", "DCM", "Node Authentication"};
+static const dtp_audit_code EV_INSTANCES_TRANSFERRED = {"110104", "DCM", "DICOM Instances Transferred"};
 static const dtp_audit_code ID_PATIENT = {"2", "RFC-3881", "Patient Number"};
 
 /* Spools ev, logging a failure and any messages the bound dropped. */
@@ -280,14 +287,10 @@ void dtpAuditApplication(bool start)
     p[1].role = ROLE_LAUNCHER;
     dtp_audit_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.id.code = "110100";
-    ev.id.system = "DCM";
-    ev.id.text = "Application Activity";
+    ev.id = EV_APP_ACTIVITY;
     ev.action = 'E';
     ev.outcome = 0;
-    ev.type.code = start ? "110120" : "110121";
-    ev.type.system = "DCM";
-    ev.type.text = start ? "Application Start" : "Application Stop";
+    ev.type = start ? EV_APP_START : EV_APP_STOP;
     ev.active = p;
     ev.n_active = 2;
     record(ev);
@@ -339,14 +342,10 @@ void dtpAuditSecurityAlert(bool localIsServer, const char *peerAddr, const char 
     o.n_details = 2;
     dtp_audit_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.id.code = "110113";
-    ev.id.system = "DCM";
-    ev.id.text = "Security Alert";
+    ev.id = EV_SECURITY_ALERT;
     ev.action = 'E';
     ev.outcome = 4; /* the node refused the peer: a failure, handled */
-    ev.type.code = "110126";
-    ev.type.system = "DCM";
-    ev.type.text = "Node Authentication";
+    ev.type = EV_NODE_AUTHENTICATION;
     ev.outcome_desc = desc.c_str();
     ev.active = p;
     ev.n_active = 2;
@@ -458,9 +457,7 @@ static void transferredMessage(bool received, const char *peerAddr, const char *
     snprintf(desc, sizeof desc, "%lu objects not stored", OFstatic_cast(unsigned long, to - from));
     dtp_audit_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.id.code = "110104";
-    ev.id.system = "DCM";
-    ev.id.text = "DICOM Instances Transferred";
+    ev.id = EV_INSTANCES_TRANSFERRED;
     ev.action = received ? 'C' : 'R';
     ev.outcome = outcome;
     ev.outcome_desc = outcome ? desc : NULL;
