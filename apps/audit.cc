@@ -355,41 +355,29 @@ void dtpAuditSecurityAlert(bool localIsServer, const char *peerAddr, const char 
     record(ev);
 }
 
-/* dcmdata warns when loadFileUntilTag stops early, which is what is asked. */
-class QuietRead
-{
-  public:
-    QuietRead() : log_(OFLog::getLogger("dcmtk.dcmdata")), level_(log_.getLogLevel())
-    {
-        if (!log_.isEnabledFor(OFLogger::DEBUG_LOG_LEVEL))
-            log_.setLogLevel(OFLogger::ERROR_LOG_LEVEL);
-    }
-    ~QuietRead() { log_.setLogLevel(level_); }
-
-  private:
-    OFLogger log_;
-    dcmtk::log4cplus::LogLevel level_;
-};
-
 bool dtpAuditReadObject(const OFString &path, DtpAuditObject &o)
 {
     DcmFileFormat ff;
     OFCondition c;
     {
-        QuietRead quiet;
+        DtpQuietDcmdata quiet;
         c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 256, ERM_autoDetect, DcmTagKey(0x0020, 0x000E));
     }
     if (c.bad())
         return false;
-    DcmDataset *ds = ff.getDataset();
-    ds->findAndGetOFString(DCM_PatientID, o.patientId);
-    ds->findAndGetOFString(DCM_PatientName, o.patientName);
-    ds->findAndGetOFString(DCM_StudyInstanceUID, o.study);
-    if (o.sopClass.empty())
-        ds->findAndGetOFString(DCM_SOPClassUID, o.sopClass);
-    if (o.sopInstance.empty())
-        ds->findAndGetOFString(DCM_SOPInstanceUID, o.sopInstance);
+    dtpAuditFillObject(*ff.getDataset(), o);
     return true;
+}
+
+void dtpAuditFillObject(DcmDataset &ds, DtpAuditObject &o)
+{
+    ds.findAndGetOFString(DCM_PatientID, o.patientId);
+    ds.findAndGetOFString(DCM_PatientName, o.patientName);
+    ds.findAndGetOFString(DCM_StudyInstanceUID, o.study);
+    if (o.sopClass.empty())
+        ds.findAndGetOFString(DCM_SOPClassUID, o.sopClass);
+    if (o.sopInstance.empty())
+        ds.findAndGetOFString(DCM_SOPInstanceUID, o.sopInstance);
 }
 
 /* One DICOM Instances Transferred message for objs[from, to). */

@@ -23,6 +23,7 @@
 
 #include <vector>
 
+#include "dcmtk/dcmdata/dcdatset.h"
 #include "dtp/audit.h"
 
 struct DtpAuditOptions {
@@ -74,6 +75,9 @@ struct DtpAuditObject {
 /* Reads patient and study of a DICOM file (stops after (0020,000D)); false
  * if it cannot be read (o keeps what it had). */
 bool dtpAuditReadObject(const OFString &path, DtpAuditObject &o);
+/* Patient, study and (where o has none) SOP class and instance from a data
+ * set read at least up to (0020,000D). */
+void dtpAuditFillObject(DcmDataset &ds, DtpAuditObject &o);
 
 /* DICOM Instances Transferred (110104) of one association: received
  * (dtp-storescp, EventActionCode C) or sent (dtp-storescu, R). One message

@@ -104,4 +104,29 @@ OFString dtpProfileKeys();
 OFString dtpBackendNames();
 void dtpPrintConformance(STD_NAMESPACE ostream &out, const char *app);
 
+/* For its scope, dcmdata logs errors only (unless debug output is on): it
+ * warns each time loadFileUntilTag() stops early, which is what is asked
+ * when a file is read only up to a tag. */
+class DtpQuietDcmdata
+{
+public:
+    DtpQuietDcmdata()
+        : log_(OFLog::getLogger("dcmtk.dcmdata")), level_(log_.getLogLevel()),
+          quiet_(!log_.isEnabledFor(OFLogger::DEBUG_LOG_LEVEL))
+    {
+        if (quiet_)
+            log_.setLogLevel(OFLogger::ERROR_LOG_LEVEL);
+    }
+    ~DtpQuietDcmdata()
+    {
+        if (quiet_)
+            log_.setLogLevel(level_);
+    }
+
+private:
+    OFLogger log_;
+    dcmtk::log4cplus::LogLevel level_;
+    bool quiet_;
+};
+
 #endif

@@ -163,30 +163,6 @@ static int renameNoReplace(const char *from, const char *to)
     return 0;
 }
 
-/* DCMTK warns each time it stops parsing a file early, which is what we
- * ask of it here: quiet for the scope, unless debug output is on. */
-class QuietDcmdata
-{
-public:
-    QuietDcmdata()
-        : log_(OFLog::getLogger("dcmtk.dcmdata")), level_(log_.getLogLevel()),
-          quiet_(!log_.isEnabledFor(OFLogger::DEBUG_LOG_LEVEL))
-    {
-        if (quiet_)
-            log_.setLogLevel(OFLogger::ERROR_LOG_LEVEL);
-    }
-    ~QuietDcmdata()
-    {
-        if (quiet_)
-            log_.setLogLevel(level_);
-    }
-
-private:
-    OFLogger log_;
-    dcmtk::log4cplus::LogLevel level_;
-    bool quiet_;
-};
-
 /* Reads the Part 10 file at path up to (0008,0018) only and checks that
  * the data set's SOP Instance UID is uid; false with the reason if not.
  * With audit (--audit), reads on to (0020,000D) and fills in the patient
@@ -197,16 +173,12 @@ static bool datasetUidIs(const OFString &path, const char *uid, OFString &why, D
     OFString dsUid;
     OFCondition c;
     {
-        QuietDcmdata quiet;
+        DtpQuietDcmdata quiet;
         c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 256, ERM_fileOnly,
                                 audit ? DcmTagKey(0x0020, 0x000E) : DcmTagKey(0x0008, 0x0019));
     }
-    if (c.good() && audit) {
-        DcmDataset *ds = ff.getDataset();
-        ds->findAndGetOFString(DCM_PatientID, audit->patientId);
-        ds->findAndGetOFString(DCM_PatientName, audit->patientName);
-        ds->findAndGetOFString(DCM_StudyInstanceUID, audit->study);
-    }
+    if (c.good() && audit)
+        dtpAuditFillObject(*ff.getDataset(), *audit);
     if (c.good())
         c = ff.getDataset()->findAndGetOFStringArray(DCM_SOPInstanceUID, dsUid);
     if (c.bad()) {
