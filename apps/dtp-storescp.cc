@@ -822,6 +822,10 @@ int main(int argc, char *argv[])
      * --shutdown-timeout seconds, then are aborted. */
     for (size_t i = 0; i < ls.size(); i++)
         close(ls[i].fd);
+    /* A worker that accepted just before the stop has told us so in the
+     * pipe: read that first, or it would count as idle, not be waited for,
+     * and be stopped without its abort being logged. */
+    readAccepted(status[0], pool);
     pool.retireIdle();
     time_t deadline = time(NULL) + OFstatic_cast(time_t, shutdownTimeout);
     if (pool.busy)
